@@ -1,0 +1,28 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from crm.accounts.api import DepartmentViewSet, RoleViewSet, TokenLoginView, UserViewSet
+from crm.activities.api import FollowUpTemplateViewSet, FollowUpViewSet
+from crm.api.views import OfflineSwaggerView
+from crm.customers.api import ContactViewSet, CustomerViewSet, DictionaryItemViewSet
+from crm.customers.pool_api import ClaimRequestViewSet, PoolViewSet
+
+router = DefaultRouter()
+router.register("users", UserViewSet, basename="user")
+router.register("departments", DepartmentViewSet, basename="department")
+router.register("roles", RoleViewSet, basename="role")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("dictionaries", DictionaryItemViewSet, basename="dictionary")
+router.register("followups", FollowUpViewSet, basename="followup")
+router.register("followup-templates", FollowUpTemplateViewSet, basename="followup-template")
+router.register("pool/applications", ClaimRequestViewSet, basename="pool-application")
+router.register("pool", PoolViewSet, basename="pool")
+
+urlpatterns = [
+    path("v1/auth/token/", TokenLoginView.as_view(), name="api-token"),
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", OfflineSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

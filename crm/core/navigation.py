@@ -1,0 +1,116 @@
+"""The left navigation. Each entry names the permission that shows it; modules add their entries."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from crm.access import policy
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    key: str
+    label: Promise
+    icon: str  # a Tabler icon name (ti ti-<icon>)
+    url_name: str
+    permission: str | None = None  # None: every signed-in user
+
+
+@dataclass(frozen=True)
+class NavSection:
+    label: Promise | None
+    entries: tuple[NavEntry, ...]
+
+
+NAVIGATION: list[NavSection] = [
+    NavSection(
+        None,
+        (
+            NavEntry("home", _("首页"), "home", "home"),
+            NavEntry("messages", _("消息中心"), "bell", "messaging:list"),
+            NavEntry("reminders", _("我的提醒"), "alarm", "messaging:reminders"),
+        ),
+    ),
+    NavSection(
+        _("客户"),
+        (
+            NavEntry("customers", _("客户列表"), "building-store", "customers:list", "customers.view"),
+            NavEntry("pool", _("公海"), "lifebuoy", "pool:list", "pool.view"),
+            NavEntry("followups", _("跟进记录"), "message-dots", "activities:list", "activities.view"),
+            NavEntry(
+                "followup_reminders", _("待办提醒"), "alarm-plus", "activities:reminders", "activities.view"
+            ),
+            NavEntry(
+                "duplicate_check",
+                _("客户查重"),
+                "copy-check",
+                "customer_duplicates:check",
+                "customers.create",
+            ),
+            NavEntry(
+                "delegations", _("临时授权"), "user-share", "customers_delegations:list", "customers.view"
+            ),
+            NavEntry(
+                "customer_recycle_bin", _("回收站"), "trash", "customers:recycle_bin", "customers.delete"
+            ),
+        ),
+    ),
+    NavSection(
+        _("客户设置"),
+        (
+            NavEntry(
+                "customer_dictionaries",
+                _("客户字典"),
+                "list-details",
+                "customers:dictionaries",
+                "customers.settings",
+            ),
+            NavEntry(
+                "customer_policy",
+                _("录入与保护策略"),
+                "shield-check",
+                "customer_duplicates:settings",
+                "customers.settings",
+            ),
+            NavEntry("pool_settings", _("公海设置"), "adjustments", "pool:settings", "pool.settings"),
+        ),
+    ),
+    NavSection(
+        _("组织与权限"),
+        (
+            NavEntry("departments", _("部门与小组"), "sitemap", "accounts:departments", "departments.view"),
+            NavEntry("users", _("员工"), "users", "accounts:users", "users.view"),
+            NavEntry("roles", _("角色权限"), "shield-lock", "accounts:roles", "roles.view"),
+            NavEntry("auditlog", _("操作日志"), "history", "audit:list", "auditlog.view"),
+        ),
+    ),
+]
+
+
+def navigation_for(user, path: str = "") -> list[dict]:
+    """The sections and entries this user's roles allow, ready for the template.
+
+    The active entry is the one whose address is the longest prefix of `path`, so that
+    /messages/reminders/ lights 我的提醒 and not 消息中心 too.
+    """
+    permissions = policy.permissions_of(user)
+    result = []
+    for section in NAVIGATION:
+        entries = [
+            {"key": e.key, "label": e.label, "icon": e.icon, "url": reverse(e.url_name), "active": False}
+            for e in section.entries
+            if e.permission is None or e.permission in permissions
+        ]
+        if entries:
+            result.append({"label": section.label, "entries": entries})
+    matches = [
+        entry
+        for section in result
+        for entry in section["entries"]
+        if path == entry["url"] or (entry["url"] != "/" and path.startswith(entry["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda entry: len(entry["url"]))["active"] = True
+    return result

@@ -1,0 +1,16 @@
+// Small behaviours without inline scripts (the content security policy forbids them).
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+});
+document.addEventListener("click", (event) => {
+  const all = event.target.closest("[data-check-all], [data-uncheck-all]");
+  if (!all) return;
+  const checked = all.hasAttribute("data-check-all");
+  all.closest("form").querySelectorAll('input[name="permissions"]').forEach((box) => { box.checked = checked; });
+});
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("select[multiple]").forEach((el) => {
+    if (window.TomSelect && !el.tomselect) new TomSelect(el, { plugins: ["remove_button"] });
+  });
+});

@@ -1,0 +1,30 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from crm.accounts.views import LoginView
+from crm.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("search/", core_views.search, name="search"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("login/", LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("", include("crm.accounts.urls")),
+    path("messages/", include("crm.messaging.urls")),
+    path("audit/", include("crm.audit.urls")),
+    path("customers/duplicates/", include("crm.customers.dup_urls")),
+    path("customers/protection/", include("crm.customers.protection_urls")),
+    path("customers/delegations/", include("crm.customers.delegation_urls")),
+    path("customers/", include("crm.customers.urls")),
+    path("activities/", include("crm.activities.urls")),
+    path("pool/", include("crm.customers.pool_urls")),
+    path("api/", include("crm.api.urls")),
+]
+
+handler403 = "crm.core.views.error_403"
+handler404 = "crm.core.views.error_404"
+handler500 = "crm.core.views.error_500"
