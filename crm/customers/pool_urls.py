@@ -1,0 +1,29 @@
+from django.urls import path
+
+from crm.customers import pool_views as views
+
+app_name = "pool"
+
+urlpatterns = [
+    path("", views.PoolListView.as_view(), name="list"),
+    path("<int:pk>/claim/", views.PoolClaimView.as_view(), name="claim"),
+    path("assign/", views.PoolAssignView.as_view(), name="assign"),
+    path("recall/", views.PoolRecallView.as_view(), name="recall"),
+    path("delete/", views.PoolDeleteView.as_view(), name="delete"),
+    path("release/<int:pk>/", views.PoolReleaseView.as_view(), name="release"),
+    path("applications/", views.ApplicationListView.as_view(), name="applications"),
+    path(
+        "applications/<int:pk>/approve/",
+        views.ApplicationDecideView.as_view(approve=True),
+        name="application_approve",
+    ),
+    path(
+        "applications/<int:pk>/reject/",
+        views.ApplicationDecideView.as_view(approve=False),
+        name="application_reject",
+    ),
+    path("settings/", views.PoolSettingsView.as_view(), name="settings"),
+    path("settings/pools/new/", views.PoolFormView.as_view(), name="pool_create"),
+    path("settings/pools/<int:pk>/edit/", views.PoolFormView.as_view(), name="pool_edit"),
+    path("settings/pools/<int:pk>/delete/", views.PoolRemoveView.as_view(), name="pool_delete"),
+]

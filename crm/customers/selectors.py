@@ -1,0 +1,293 @@
+"""Reads of customers, always through the access policy.
+
+A customer is visible to a user when its owner is in the user's data scope, when it was shared
+with the user or the user is on its team, or when it lies in a pool the user may see.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from crm.access import policy
+from crm.customers.models import Contact, Customer, CustomerAccess, Delegation, Pool
+from crm.customers.search import search_q
+
+LIST_PAGE_SIZE = 20
+
+
+def pools_visible(user) -> QuerySet[Pool]:
+    """Pools the user may see and claim from: configured by department or user; an empty
+    configuration means everyone; the customers 'settings' permission sees them all."""
+    pools = Pool.objects.all()
+    if policy.can(user, "pool.settings"):
+        return pools
+    open_to_all = Q(departments__isnull=True, users__isnull=True)
+    mine = Q(users=user)
+    if user.department_id:
+        mine |= Q(departments=user.department_id)
+    return pools.filter(open_to_all | mine).distinct()
+
+
+def _delegated(user) -> QuerySet:
+    """Customer ids delegated to the user by a delegation in force right now (ORG-4)."""
+    now = timezone.now()
+    return Delegation.customers.through.objects.filter(
+        delegation__to_user_id=user.pk,
+        delegation__revoked_at__isnull=True,
+        delegation__starts_at__lte=now,
+        delegation__ends_at__gt=now,
+    )
+
+
+def _granted_q(user) -> Q:
+    """Shared with the user, on the customer's team, or delegated to the user for now."""
+    return Q(Exists(CustomerAccess.objects.filter(customer=OuterRef("pk"), user_id=user.pk))) | Q(
+        Exists(_delegated(user).filter(customer=OuterRef("pk")))
+    )
+
+
+def customers_visible(user, *, include_pool: bool = False) -> QuerySet[Customer]:
+    """Live (not deleted) customers the user may see; owned ones, plus pool ones if asked."""
+    customers = Customer.objects.filter(deleted_at__isnull=True)
+    if not policy.can(user, "customers.view"):
+        owned = Q(pk__in=[])
+    else:
+        scope = policy.visible_q(user, "owner")
+        # Public customers are reached only through their pool, never through a stale grant.
+        owned = (
+            Q(owner__isnull=False) if scope is None else Q(owner__isnull=False) & (scope | _granted_q(user))
+        )
+    if include_pool and policy.can(user, "pool.view"):
+        owned |= Q(owner__isnull=True, pool__in=pools_visible(user).values("pk"))
+    return customers.filter(owned)
+
+
+def customer_get_for_user(*, user, customer_id, write: bool = False) -> Customer:
+    """The customer, or 404 alike for missing and not visible. With write=True the user must also
+    be allowed to change it: owner in scope with customers.edit, or a read-write team member."""
+    customers = customers_visible(user, include_pool=True).select_related(
+        "owner",
+        "department",
+        "pool",
+        "status",
+        "category",
+        "value_level",
+        "stage",
+        "region",
+        "industry",
+        "source",
+        "created_by",
+        "previous_owner",
+    )
+    try:
+        customer = customers.get(pk=int(customer_id))
+    except (Customer.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+    if write and not can_edit_customer(user, customer):
+        raise Http404
+    return customer
+
+
+def can_edit_customer(user, customer: Customer) -> bool:
+    if customer.owner_id is None:
+        return policy.can(user, "pool.edit")
+    if not policy.can(user, "customers.edit"):
+        return False
+    scope = policy.visible_q(user, "owner")
+    in_scope = scope is None or Customer.objects.filter(scope, pk=customer.pk).exists()
+    if in_scope:
+        return True
+    if CustomerAccess.objects.filter(customer=customer, user=user, can_edit=True).exists():
+        return True
+    return _delegated(user).filter(customer=customer).exists()
+
+
+# ---------------------------------------------------------------- list: filters, search, paging
+
+# The fields a list may be filtered and sorted on, and the operators each kind allows. Nothing
+# from the request reaches SQL except through these allow-lists.
+TEXT_OPS = {
+    "contains": "icontains",
+    "equals": "iexact",
+    "startswith": "istartswith",
+    "empty": "isnull_or_blank",
+}
+CHOICE_OPS = {"is": "exact", "in": "in", "empty": "isnull"}
+DATE_OPS = {"after": "gte", "before": "lte", "empty": "isnull"}
+FILTER_FIELDS: dict[str, dict[str, str]] = {
+    "name": TEXT_OPS,
+    "code": TEXT_OPS,
+    "keyword": TEXT_OPS,
+    "phone": TEXT_OPS,
+    "mobile": TEXT_OPS,
+    "email": TEXT_OPS,
+    "address": TEXT_OPS,
+    "tags": TEXT_OPS,
+    "credit_code": TEXT_OPS,
+    "kind": CHOICE_OPS,
+    "status": CHOICE_OPS,
+    "category": CHOICE_OPS,
+    "value_level": CHOICE_OPS,
+    "stage": CHOICE_OPS,
+    "region": CHOICE_OPS,
+    "industry": CHOICE_OPS,
+    "source": CHOICE_OPS,
+    "owner": CHOICE_OPS,
+    "department": CHOICE_OPS,
+    "pool": CHOICE_OPS,
+    "created_at": DATE_OPS,
+    "last_followup_at": DATE_OPS,
+    "next_contact_at": DATE_OPS,
+}
+SORT_FIELDS = ("created_at", "updated_at", "name", "code", "last_followup_at", "next_contact_at")
+
+
+class BadFilterError(ValueError):
+    """A filter or sort that is not on the allow-list (the message names what was wrong)."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: str
+    value: str = ""
+
+
+def _condition_q(condition: Condition) -> Q:
+    ops = FILTER_FIELDS.get(condition.field)
+    if ops is None:
+        raise BadFilterError(condition.field)
+    lookup = ops.get(condition.op)
+    if lookup is None:
+        raise BadFilterError(f"{condition.field}:{condition.op}")
+    field = condition.field
+    if lookup == "isnull_or_blank":
+        return Q(**{f"{field}__isnull": True}) | Q(**{field: ""})
+    if lookup == "isnull":
+        return Q(**{f"{field}__isnull": True})
+    value = condition.value.strip()[:200]
+    if ops is CHOICE_OPS and field != "kind":
+        ids = [v for v in value.split(",") if v.strip().isdigit()]
+        if not ids:
+            raise BadFilterError(f"{field}={value}")
+        return Q(**{f"{field}_id__in": ids})
+    if lookup == "in":
+        return Q(**{f"{field}__in": value.split(",")})
+    if ops is DATE_OPS:
+        from django.utils.dateparse import parse_date
+
+        day = parse_date(value)
+        if day is None:
+            raise BadFilterError(f"{field}={value}")
+        return Q(**{f"{field}__date__{lookup}": day})
+    return Q(**{f"{field}__{lookup}": value})
+
+
+def customer_list(
+    *,
+    user,
+    query: str = "",
+    conditions: list[Condition] = (),
+    sort: str = "-created_at",
+    scope: str = "all",
+    include_pool: bool = False,
+) -> QuerySet[Customer]:
+    """The customer list the user may see, filtered and sorted; raises BadFilterError on bad input."""
+    customers = customers_visible(user, include_pool=include_pool)
+    if scope == "mine":
+        customers = customers.filter(owner=user)
+    elif scope == "shared_with_me":
+        customers = customers.filter(accesses__user=user, accesses__kind=CustomerAccess.Kind.SHARED)
+    elif scope == "shared_by_me":
+        customers = customers.filter(owner=user, accesses__kind=CustomerAccess.Kind.SHARED).distinct()
+    for condition in conditions:
+        customers = customers.filter(_condition_q(condition))
+    if query:
+        customers = customers.filter(search_q(query))
+    field = sort.lstrip("-")
+    if field not in SORT_FIELDS:
+        raise BadFilterError(sort)
+    descending = sort.startswith("-")
+    return customers.order_by(f"{'-' if descending else ''}{field}", f"{'-' if descending else ''}pk")
+
+
+def customer_list_rows(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """What a list row shows, fetched with the page in one query."""
+    return customers.select_related("owner", "status", "value_level", "stage", "pool")
+
+
+def capped_count(customers: QuerySet, cap: int = 1000) -> tuple[int, bool]:
+    """Count at most `cap` rows ("1,000+"), never an exact COUNT(*) over a million rows."""
+    found = customers.order_by()[: cap + 1].count()
+    return min(found, cap), found > cap
+
+
+def contacts_of(customer: Customer) -> list[Contact]:
+    return list(customer.contacts.all())
+
+
+# ---------------------------------------------------------------- pages: bulk scope, timeline, recycle bin
+
+
+def customers_editable(user) -> QuerySet[Customer]:
+    """Live customers the user may change, as one SQL condition (the set form of
+    `can_edit_customer`): bulk actions filter posted ids through it in a single query."""
+    customers = customers_visible(user, include_pool=True)
+    allowed = Q(pk__in=[])
+    if policy.can(user, "customers.edit"):
+        scope = policy.visible_q(user, "owner")
+        owned = Q(owner__isnull=False) if scope is None else (Q(owner__isnull=False) & scope)
+        allowed |= owned | Q(
+            Exists(CustomerAccess.objects.filter(customer=OuterRef("pk"), user_id=user.pk, can_edit=True))
+        )
+    if policy.can(user, "pool.edit"):
+        allowed |= Q(owner__isnull=True)
+    return customers.filter(allowed)
+
+
+def customer_accesses(customer: Customer) -> list[CustomerAccess]:
+    """Shares and team members of a customer, with their users, in one query."""
+    return list(
+        customer.accesses.select_related("user", "user__department", "granted_by").order_by("kind", "id")
+    )
+
+
+def customer_timeline(customer: Customer, contacts: list[Contact], limit: int = 50) -> list:
+    """The operation log of the customer and its (current) contacts, newest first."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from crm.audit.models import OperationLog
+
+    customer_type = ContentType.objects.get_for_model(Customer)
+    contact_type = ContentType.objects.get_for_model(Contact)
+    about = Q(target_type=customer_type, target_id=str(customer.pk))
+    if contacts:
+        about |= Q(target_type=contact_type, target_id__in=[str(c.pk) for c in contacts])
+    return list(
+        OperationLog.objects.filter(about).select_related("actor").order_by("-created_at", "-id")[:limit]
+    )
+
+
+def customers_in_recycle_bin(user) -> QuerySet[Customer]:
+    """Deleted customers: all of them for super admins and holders of customers.settings; those
+    the user could see for holders of customers.delete; none otherwise."""
+    deleted = Customer.objects.filter(deleted_at__isnull=False)
+    if policy.is_super_admin(user) or policy.can(user, "customers.settings"):
+        return deleted
+    if not policy.can(user, "customers.delete"):
+        return deleted.none()
+    scope = policy.visible_q(user, "owner")
+    owned = Q(owner__isnull=False) if scope is None else (scope | _granted_q(user))
+    pooled = Q(owner__isnull=True, pool__in=pools_visible(user).values("pk"))
+    return deleted.filter(owned | pooled)
+
+
+# ---------------------------------------------------------------- API: contacts
+
+
+def contacts_visible(user) -> QuerySet[Contact]:
+    """Contacts of the live customers the user may see (pool customers included, like the
+    customer detail page)."""
+    return Contact.objects.filter(customer__in=customers_visible(user, include_pool=True).values("pk"))
