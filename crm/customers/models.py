@@ -266,6 +266,8 @@ class Customer(models.Model):
     name_grams = models.TextField(blank=True, editable=False)
     # Duplicate control (CUS-7): the normalised company name (see crm/customers/duplicates.py).
     name_key = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
+    # Values of admin-defined custom fields (CUS-11), keyed by the field's key.
+    custom_data = models.JSONField(_("自定义字段"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("客户")
