@@ -593,3 +593,95 @@ class Delegation(models.Model):
     def is_active(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and self.starts_at <= now < self.ends_at
+
+
+# ---------------------------------------------------------------- recycle rules (POOL-4, CUS-13)
+
+
+class RecycleRule(models.Model):
+    """A recycle rule (回收策略, POOL-4): owned customers that meet its condition go back to a pool
+    automatically (crm/customers/recycle.py, daily job). Protected customers are always exempt.
+
+    Rules on deals ("no won contract within N days") and on contract end dates need contracts,
+    which do not exist yet; they will be added as kinds when contracts do."""
+
+    class Kind(models.TextChoices):
+        NEVER_CONTACTED = "never_contacted", _("领取后从未跟进")
+        NO_FOLLOWUP = "no_followup", _("长期未跟进")
+
+    name = models.CharField(_("规则名称"), max_length=64)
+    kind = models.CharField(_("回收条件"), max_length=20, choices=Kind, default=Kind.NO_FOLLOWUP)
+    days = models.PositiveIntegerField(_("天数"), default=30)
+    days_by_level = models.JSONField(
+        _("按价值等级的天数"),
+        default=dict,
+        blank=True,
+        help_text=_("{价值等级 id: 天数}：该等级的客户按这里的天数，其余客户按默认天数。"),
+    )
+    statuses = models.ManyToManyField(
+        DictionaryItem, blank=True, related_name="+", verbose_name=_("适用客户状态")
+    )
+    value_levels = models.ManyToManyField(
+        DictionaryItem, blank=True, related_name="+", verbose_name=_("适用价值等级")
+    )
+    departments = models.ManyToManyField(
+        "accounts.Department", blank=True, related_name="+", verbose_name=_("适用部门")
+    )
+    exempt_statuses = models.ManyToManyField(
+        DictionaryItem, blank=True, related_name="+", verbose_name=_("不回收的客户状态")
+    )
+    exempt_scheduled = models.BooleanField(_("不回收已约定下次联系的客户"), default=False)
+    warn_days_before = models.PositiveIntegerField(_("提前提醒（天）"), default=0)
+    pool = models.ForeignKey(
+        Pool,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("回收到公海"),
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+    last_run_at = models.DateTimeField(_("上次执行时间"), null=True, blank=True)
+    last_run_count = models.PositiveIntegerField(_("上次回收数"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("创建人"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("回收规则")
+        verbose_name_plural = _("回收规则")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="recycle_rule_unique_name"),
+            models.CheckConstraint(condition=models.Q(days__gte=1), name="recycle_rule_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecycleWarning(models.Model):
+    """Marks that the owner was warned that a rule will recycle a customer on a due date, so the
+    warning goes out once (CUS-13); a new due date (after a follow-up) gets a new warning."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(RecycleRule, on_delete=models.CASCADE, related_name="+")
+    due_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "rule", "due_date"], name="recycle_warning_unique_due"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}/{self.rule_id} @ {self.due_date:%Y-%m-%d}"

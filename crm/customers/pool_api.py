@@ -2,6 +2,7 @@
 as the pages. A customer or application outside what the caller may see answers 404."""
 
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -12,8 +13,8 @@ from crm.access import policy
 from crm.accounts.models import User
 from crm.api.serializers import StrictSerializer
 from crm.core.mixins import client_ip
-from crm.customers import pool_selectors, pool_services
-from crm.customers.models import ClaimRequest, Customer, Pool
+from crm.customers import pool_selectors, pool_services, recycle
+from crm.customers.models import ClaimRequest, Customer, Pool, RecycleRule
 from crm.customers.selectors import pools_visible
 
 ERROR_RESPONSE = inline_serializer("PoolErrorResponse", {"detail": serializers.ListField()})
@@ -327,3 +328,156 @@ class ClaimRequestViewSet(viewsets.GenericViewSet):
     def reject(self, request, pk=None):
         """Reject: the applicant gets a message."""
         return self._decide(request, pk, pool_services.pool_reject)
+
+
+# ---------------------------------------------------------------- recycle rules (POOL-4)
+
+
+class RecycleRuleSerializer(serializers.ModelSerializer):
+    days_by_level = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+
+    class Meta:
+        model = RecycleRule
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "days",
+            "days_by_level",
+            "statuses",
+            "value_levels",
+            "departments",
+            "exempt_statuses",
+            "exempt_scheduled",
+            "warn_days_before",
+            "pool",
+            "is_active",
+            "last_run_at",
+            "last_run_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class RecycleRuleInputSerializer(StrictSerializer):
+    """Ranges and dictionary kinds are checked by the service, with the same messages as the page."""
+
+    name = serializers.CharField(max_length=200, allow_blank=True)
+    kind = serializers.ChoiceField(choices=RecycleRule.Kind.choices)
+    days = serializers.IntegerField()
+    days_by_level = serializers.DictField(
+        child=serializers.IntegerField(allow_null=True), required=False, default=dict
+    )
+    statuses = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    value_levels = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    departments = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    exempt_statuses = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    exempt_scheduled = serializers.BooleanField(required=False, default=False)
+    warn_days_before = serializers.IntegerField(required=False, default=0)
+    pool = serializers.PrimaryKeyRelatedField(
+        queryset=Pool.objects.all(), required=False, allow_null=True, default=None
+    )
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class RecyclePreviewRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    owner = serializers.IntegerField(source="owner_id")
+    owner_name = serializers.CharField(source="owner.display_name")
+    value_level = serializers.CharField(source="value_level.name", default=None, allow_null=True)
+    last_followup_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(source="recycle_due_at")
+    reason = serializers.CharField(source="recycle_why")
+
+
+class RecyclePreviewSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    customers = RecyclePreviewRowSerializer(many=True, source="rows")
+
+
+def _rule_values(rule: RecycleRule) -> dict:
+    return {
+        "name": rule.name,
+        "kind": rule.kind,
+        "days": rule.days,
+        "days_by_level": rule.days_by_level,
+        "statuses": [s.pk for s in rule.statuses.all()],
+        "value_levels": [s.pk for s in rule.value_levels.all()],
+        "departments": [d.pk for d in rule.departments.all()],
+        "exempt_statuses": [s.pk for s in rule.exempt_statuses.all()],
+        "exempt_scheduled": rule.exempt_scheduled,
+        "warn_days_before": rule.warn_days_before,
+        "pool": rule.pool,
+        "is_active": rule.is_active,
+    }
+
+
+@extend_schema(tags=["pool"])
+class RecycleRuleViewSet(viewsets.GenericViewSet):
+    """Recycle rules (回收规则): list, create, change, delete, preview and run now (pool.settings)."""
+
+    serializer_class = RecycleRuleSerializer
+    permission = "pool.settings"
+    ordering = "pk"
+
+    def get_queryset(self):
+        return RecycleRule.objects.prefetch_related(
+            "statuses", "value_levels", "departments", "exempt_statuses"
+        )
+
+    def _rule(self, pk) -> RecycleRule:
+        try:
+            return recycle.rules_loaded(rule_ids=[int(pk)])[0]
+        except (TypeError, ValueError, IndexError) as exc:
+            raise Http404 from exc
+
+    @extend_schema(responses={200: RecycleRuleSerializer(many=True)})
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(RecycleRuleSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: RecycleRuleSerializer})
+    def retrieve(self, request, pk=None):
+        return Response(RecycleRuleSerializer(self._rule(pk)).data)
+
+    @extend_schema(
+        request=RecycleRuleInputSerializer, responses={201: RecycleRuleSerializer, 400: ERROR_RESPONSE}
+    )
+    def create(self, request):
+        data = RecycleRuleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rule = recycle.recycle_rule_save(
+            actor=request.user, rule=None, ip=client_ip(request), **data.validated_data
+        )
+        return Response(RecycleRuleSerializer(self._rule(rule.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=RecycleRuleInputSerializer, responses={200: RecycleRuleSerializer, 400: ERROR_RESPONSE}
+    )
+    def partial_update(self, request, pk=None):
+        rule = self._rule(pk)
+        data = RecycleRuleInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = _rule_values(rule) | {key: data.validated_data[key] for key in request.data}
+        rule = recycle.recycle_rule_save(actor=request.user, rule=rule, ip=client_ip(request), **values)
+        return Response(RecycleRuleSerializer(self._rule(rule.pk)).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        recycle.recycle_rule_delete(actor=request.user, rule=self._rule(pk), ip=client_ip(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: RecyclePreviewSerializer})
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        """How many customers the rule would recycle now, and the first 50 with the reason."""
+        return Response(RecyclePreviewSerializer(recycle.recycle_preview(self._rule(pk))).data)
+
+    @extend_schema(request=None, responses={200: CountSerializer})
+    @action(detail=True, methods=["post"])
+    def run(self, request, pk=None):
+        """Run the rule now (立即执行), active or not; returns how many customers were recycled."""
+        results = recycle.recycle_run(actor=request.user, rules=[self._rule(pk)], ip=client_ip(request))
+        return Response({"count": sum(results.values())})

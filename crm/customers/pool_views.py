@@ -12,7 +12,7 @@ from django.views import View
 from crm.access import policy
 from crm.core.mixins import PermissionMixin, ServiceFormView, client_ip
 from crm.core.paging import keyset_page
-from crm.customers import pool_selectors, pool_services
+from crm.customers import pool_selectors, pool_services, recycle
 from crm.customers.models import ClaimRequest, Customer, PoolSettings
 from crm.customers.pool_forms import LimitsForm, PoolForm, ReleaseForm
 from crm.customers.selectors import pools_visible
@@ -300,7 +300,11 @@ class PoolSettingsView(PermissionMixin, View):
         return self._render(request, form, status=400)
 
     def _render(self, request, form, status=200):
-        context = {"form": form, "pools": pool_selectors.pools_for_settings()}
+        context = {
+            "form": form,
+            "pools": pool_selectors.pools_for_settings(),
+            "recycle_rules": recycle.rules_for_settings(),
+        }
         return render(request, "customers/pool/settings.html", context, status=status)
 
 
