@@ -21,6 +21,8 @@ class Access:
     permissions: frozenset[str]
     scopes: frozenset[str]
     custom_department_ids: frozenset[int]
+    # Each role's field permissions (ORG-8), read by crm.access.field_policy.
+    field_permissions: tuple = ()
 
 
 class PermissionRequiredError(Exception):
@@ -45,7 +47,10 @@ def _load(user) -> Access:
         scopes.add(role.data_scope)
         if role.data_scope == Role.DataScope.CUSTOM:
             custom.update(dept.pk for dept in role.custom_departments.all())
-    return Access(False, frozenset(permissions), frozenset(scopes), frozenset(custom))
+    field_permissions = tuple(
+        role.field_permissions if isinstance(role.field_permissions, dict) else {} for role in roles
+    )
+    return Access(False, frozenset(permissions), frozenset(scopes), frozenset(custom), field_permissions)
 
 
 def access_of(user) -> Access:
@@ -176,3 +181,16 @@ def get_visible_or_404(user, queryset: QuerySet, owner_field: str | None = "owne
         return queryset.get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+# Field permissions (ORG-8) are answered by their own module, with the same cached roles.
+from crm.access.field_policy import (  # noqa: E402,F401
+    editable_fields,
+    export_rows,
+    field_access,
+    field_rules,
+    hidden_fields,
+    mask_value,
+    masked,
+    visible_fields,
+)

@@ -201,6 +201,7 @@ class RoleSerializer(serializers.ModelSerializer):
             "data_scope",
             "custom_departments",
             "permissions",
+            "field_permissions",
         ]
 
 
@@ -213,6 +214,12 @@ class RoleWriteSerializer(StrictSerializer):
     )
     permissions = serializers.ListField(
         child=serializers.ChoiceField(choices=sorted(ALL_PERMISSIONS)), required=False
+    )
+    field_permissions = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text='field permissions (ORG-8), e.g. {"customers.mobile": "mask_list"}; rules: '
+        "readonly, hidden, mask_list, mask; a field not listed is editable",
     )
 
 
@@ -241,6 +248,7 @@ class RoleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 "data_scope": role.data_scope,
                 "custom_departments": list(role.custom_departments.all()),
                 "permissions": role.permissions,
+                "field_permissions": role.field_permissions,
             }
         )
         role = services.role_save(actor=request.user, role=role, ip=client_ip(request), **(current | values))

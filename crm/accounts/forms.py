@@ -190,9 +190,25 @@ class RoleForm(forms.Form):
                     "data_scope": instance.data_scope,
                     "custom_departments": [d.pk for d in instance.custom_departments.all()],
                     "permissions": instance.permissions,
+                    "field_permissions": instance.field_permissions,
                 },
             )
         super().__init__(*args, **kwargs)
+
+    FIELD_PERMISSION_PREFIX = "field_perm:"
+
+    def posted_field_permissions(self) -> dict[str, str] | None:
+        """The 字段权限 section's choices ({"customers.mobile": "hidden"}), or None when the
+        page did not send the section (the role keeps its field permissions)."""
+        if not self.is_bound or "field_permissions_sent" not in self.data:
+            return None
+        prefix = self.FIELD_PERMISSION_PREFIX
+        return {key[len(prefix) :]: self.data.get(key) for key in self.data if key.startswith(prefix)}
+
+    def clean(self):
+        data = super().clean()
+        data["field_permissions"] = self.posted_field_permissions()
+        return data
 
 
 class UserImportForm(forms.Form):

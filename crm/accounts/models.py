@@ -91,8 +91,8 @@ class Role(models.Model):
         Department, blank=True, related_name="+", verbose_name=_("定制部门")
     )
     permissions = models.JSONField(_("操作权限"), default=list, blank=True)
-    # Field permissions (ORG-8): {"customers.mobile": "hidden" | "readonly" | "masked", ...};
-    # a field not listed is editable.
+    # Field permissions (ORG-8): {"customers.mobile": "hidden" | "readonly" | "mask_list" | "mask", ...};
+    # a field not listed is editable (see crm/access/fields.py and field_policy.py).
     field_permissions = models.JSONField(_("字段权限"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -13,6 +13,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from crm.access import policy
+from crm.access.field_policy import validate_field_permissions
 from crm.access.registry import ALL_PERMISSIONS
 from crm.accounts.models import Department, Role, Team, User
 from crm.audit.services import diff, log_action
@@ -400,6 +401,10 @@ def _role_snapshot(role: Role) -> dict:
         "data_scope": role.data_scope,
         "custom_departments": sorted(d.name for d in role.custom_departments.all()),
         "permissions": sorted(role.permissions),
+        # Field permissions (ORG-8) as "customers.mobile:hidden", so that the log shows old → new.
+        "field_permissions": sorted(
+            f"{code}:{rule}" for code, rule in (role.field_permissions or {}).items()
+        ),
     }
 
 
@@ -413,8 +418,10 @@ def role_save(
     data_scope: str,
     custom_departments: Iterable[Department] = (),
     permissions: Iterable[str] = (),
+    field_permissions: dict[str, str] | None = None,
     ip: str | None = None,
 ) -> Role:
+    """Create or change a role. `field_permissions` None keeps the role's field permissions."""
     if role is not None and role.is_super:
         raise ValidationError(_("超级管理员角色不能编辑。"))
     name = _clean_name(name, label=_("角色名称"))
@@ -429,6 +436,8 @@ def role_save(
     unknown = [p for p in permissions if p not in ALL_PERMISSIONS]
     if unknown:
         raise ValidationError(_("未知的权限：%(codes)s") % {"codes": ", ".join(unknown)})
+    if field_permissions is not None:
+        field_permissions = validate_field_permissions(field_permissions)
     custom_departments = list(custom_departments) if data_scope == Role.DataScope.CUSTOM else []
     if data_scope == Role.DataScope.CUSTOM and not custom_departments:
         raise ValidationError(_("数据范围为“定制”时，请至少选择一个部门。"))
@@ -437,6 +446,8 @@ def role_save(
     role = role or Role()
     role.name, role.description, role.data_scope = name, description.strip()[:255], data_scope
     role.permissions = permissions
+    if field_permissions is not None:
+        role.field_permissions = field_permissions
     role.save()
     role.custom_departments.set(custom_departments)
     changes = diff(old, _role_snapshot(role))
