@@ -72,3 +72,18 @@ def role_list() -> QuerySet[Role]:
     return Role.objects.annotate(user_count=Count("users", filter=Q(users__is_active=True))).order_by(
         "-is_super", "-is_builtin", "id"
     )
+
+
+def users_for_picker(query: str, limit: int = 20) -> list[User]:
+    """Active colleagues whose username or name contains `query`, for the user pickers that load
+    their options as the user types (transfer, share): only names and departments leave here."""
+    users = User.objects.filter(is_active=True).select_related("department")
+    query = query.strip()[:50]
+    if query:
+        users = users.filter(
+            Q(username__icontains=query)
+            | Q(name__icontains=query)
+            | Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+        )
+    return list(users.order_by("department__path", "pk")[:limit])

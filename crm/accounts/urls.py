@@ -15,6 +15,7 @@ urlpatterns = [
     path("org/teams/<int:pk>/edit/", views.TeamFormView.as_view(), name="team_edit"),
     path("org/teams/<int:pk>/delete/", views.TeamDeleteView.as_view(), name="team_delete"),
     path("org/users/", views.UserListView.as_view(), name="users"),
+    path("org/users/pick/", views.user_picker, name="user_picker"),
     path("org/users/new/", views.UserFormView.as_view(), name="user_create"),
     path("org/users/import/", views.UserImportView.as_view(), name="user_import"),
     path(

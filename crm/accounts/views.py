@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views import View
 
 from crm.access import policy
+from crm.access.field_policy import field_permission_matrix
 from crm.access.registry import ACTIONS, MODULES
 from crm.accounts import selectors, services
 from crm.accounts.forms import (
@@ -93,6 +94,16 @@ def password_change(request):
 
 
 # ---------------------------------------------------------------- departments and groups
+
+
+@login_required
+def user_picker(request):
+    """Options for the user pickers that load as the user types: [{"value", "text"}, ...]."""
+    users = selectors.users_for_picker(request.GET.get("q", ""))
+    options = [
+        {"value": u.pk, "text": f"{u}（{u.department.name}）" if u.department_id else str(u)} for u in users
+    ]
+    return JsonResponse(options, safe=False)
 
 
 class DepartmentsView(PermissionMixin, View):
@@ -462,10 +473,14 @@ class RoleFormView(ServiceFormView):
             selected = set(form.data.getlist("permissions"))
         else:
             selected = set(form.initial.get("permissions", []))
+        field_permissions = form.posted_field_permissions() if form.is_bound else None
+        if field_permissions is None:
+            field_permissions = self.object.field_permissions if self.object else {}
         return {
             "matrix": permission_matrix(selected),
             "actions": ACTIONS,
             "read_only": bool(self.object and self.object.is_super),
+            "field_matrix": field_permission_matrix(field_permissions or {}),
         }
 
 

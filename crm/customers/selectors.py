@@ -6,13 +6,15 @@ with the user or the user is on its team, or when it lies in a pool the user may
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
-from crm.access import policy
+from crm.access import field_policy, policy
+from crm.core.request_cache import memoized
 from crm.customers.models import Contact, Customer, CustomerAccess, Delegation, Pool
 from crm.customers.search import search_q
+from crm.customfields import filters as customfield_filters
 
 LIST_PAGE_SIZE = 20
 
@@ -41,24 +43,57 @@ def _delegated(user) -> QuerySet:
     )
 
 
-def _granted_q(user) -> Q:
-    """Shared with the user, on the customer's team, or delegated to the user for now."""
-    return Q(Exists(CustomerAccess.objects.filter(customer=OuterRef("pk"), user_id=user.pk))) | Q(
-        Exists(_delegated(user).filter(customer=OuterRef("pk")))
+def _granted_ids(user) -> list[int]:
+    """Customers shared with the user, on whose team the user is, or delegated to the user now."""
+    shared = CustomerAccess.objects.filter(user_id=user.pk).order_by().values_list("customer_id", flat=True)
+    return list(shared.union(_delegated(user).order_by().values_list("customer_id", flat=True)))
+
+
+_OWNER, _GRANTED = 1, 2
+
+
+def _scope_ids(user, scope: Q) -> tuple[list[int], list[int]]:
+    """In one query: the ids of the users in the data scope, and of the customers granted to the
+    user (shared, team, delegated now)."""
+    from crm.accounts.models import User
+
+    tagged = (
+        User.objects.filter(scope)
+        .order_by()
+        .annotate(tag=Value(_OWNER))
+        .values_list("pk", "tag")
+        .union(
+            CustomerAccess.objects.filter(user_id=user.pk)
+            .order_by()
+            .annotate(tag=Value(_GRANTED))
+            .values_list("customer_id", "tag"),
+            _delegated(user).order_by().annotate(tag=Value(_GRANTED)).values_list("customer_id", "tag"),
+            all=True,
+        )
     )
+    owner_ids, granted_ids = [], []
+    for pk, tag in tagged:
+        (owner_ids if tag == _OWNER else granted_ids).append(pk)
+    return owner_ids, granted_ids
 
 
 def customers_visible(user, *, include_pool: bool = False) -> QuerySet[Customer]:
-    """Live (not deleted) customers the user may see; owned ones, plus pool ones if asked."""
+    """Live (not deleted) customers the user may see; owned ones, plus pool ones if asked.
+
+    The scope's owner ids and the granted customer ids are read first (small lists, one query):
+    PostgreSQL answers `owner_id IN (…) OR id IN (…)` with a BitmapOr of index scans, where
+    `owner_id IN (SELECT …) OR EXISTS (…)` scanned every live customer (bench/customers.py)."""
     customers = Customer.objects.filter(deleted_at__isnull=True)
     if not policy.can(user, "customers.view"):
         owned = Q(pk__in=[])
     else:
-        scope = policy.visible_q(user, "owner")
-        # Public customers are reached only through their pool, never through a stale grant.
-        owned = (
-            Q(owner__isnull=False) if scope is None else Q(owner__isnull=False) & (scope | _granted_q(user))
-        )
+        scope = policy.visible_users_q(user)
+        if scope is None:
+            owned = Q(owner__isnull=False)
+        else:
+            owner_ids, granted_ids = memoized(("customer_scope", user.pk), lambda: _scope_ids(user, scope))
+            # Public customers are reached only through their pool, never through a stale grant.
+            owned = Q(owner__isnull=False) & (Q(owner_id__in=owner_ids) | Q(pk__in=granted_ids))
     if include_pool and policy.can(user, "pool.view"):
         owned |= Q(owner__isnull=True, pool__in=pools_visible(user).values("pk"))
     return customers.filter(owned)
@@ -155,7 +190,21 @@ class Condition:
     value: str = ""
 
 
+def is_filter_field(field: str) -> bool:
+    """A built-in filter field, or a searchable custom field `custom.<key>` (CUS-11)."""
+    if customfield_filters.is_custom(field):
+        return customfield_filters.filter_field("customers", field) is not None
+    return field in FILTER_FIELDS
+
+
 def _condition_q(condition: Condition) -> Q:
+    if customfield_filters.is_custom(condition.field):  # custom fields (CUS-11), crm/customfields/filters.py
+        try:
+            return customfield_filters.condition_q(
+                "customers", condition.field, condition.op, condition.value
+            )
+        except customfield_filters.BadCustomFilterError as exc:
+            raise BadFilterError(str(exc)) from exc
     ops = FILTER_FIELDS.get(condition.field)
     if ops is None:
         raise BadFilterError(condition.field)
@@ -202,14 +251,26 @@ def customer_list(
         customers = customers.filter(accesses__user=user, accesses__kind=CustomerAccess.Kind.SHARED)
     elif scope == "shared_by_me":
         customers = customers.filter(owner=user, accesses__kind=CustomerAccess.Kind.SHARED).distinct()
+    # Field permissions (ORG-8): a hidden field is no filter, sort or search field for this user.
+    hidden = field_policy.hidden_fields(user, "customers")
     for condition in conditions:
+        if condition.field in hidden:
+            raise BadFilterError(condition.field)
         customers = customers.filter(_condition_q(condition))
     if query:
-        customers = customers.filter(search_q(query))
+        found = search_q(query, hidden=hidden) if hidden else search_q(query)
+        custom_found = customfield_filters.search_q("customers", query, exclude=hidden, holder=user)  # CUS-11
+        customers = customers.filter(found if custom_found is None else found | custom_found)
     field = sort.lstrip("-")
-    if field not in SORT_FIELDS:
-        raise BadFilterError(sort)
     descending = sort.startswith("-")
+    if customfield_filters.is_custom(field):  # sort by a custom field (CUS-11), empty values last
+        expression = customfield_filters.sort_expression("customers", field, holder=user)
+        if expression is None or field in hidden:
+            raise BadFilterError(sort)
+        order = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+        return customers.order_by(order, "-pk" if descending else "pk")
+    if field not in SORT_FIELDS or field in hidden:
+        raise BadFilterError(sort)
     return customers.order_by(f"{'-' if descending else ''}{field}", f"{'-' if descending else ''}pk")
 
 
@@ -239,9 +300,14 @@ def customers_editable(user) -> QuerySet[Customer]:
     if policy.can(user, "customers.edit"):
         scope = policy.visible_q(user, "owner")
         owned = Q(owner__isnull=False) if scope is None else (Q(owner__isnull=False) & scope)
-        allowed |= owned | Q(
-            Exists(CustomerAccess.objects.filter(customer=OuterRef("pk"), user_id=user.pk, can_edit=True))
+        # Read-write team members and delegates may change the customer too (see can_edit_customer).
+        writable = (
+            CustomerAccess.objects.filter(user_id=user.pk, can_edit=True)
+            .order_by()
+            .values_list("customer_id", flat=True)
         )
+        delegated = _delegated(user).order_by().values_list("customer_id", flat=True)
+        allowed |= owned | Q(pk__in=list(writable.union(delegated)))
     if policy.can(user, "pool.edit"):
         allowed |= Q(owner__isnull=True)
     return customers.filter(allowed)
@@ -279,7 +345,7 @@ def customers_in_recycle_bin(user) -> QuerySet[Customer]:
     if not policy.can(user, "customers.delete"):
         return deleted.none()
     scope = policy.visible_q(user, "owner")
-    owned = Q(owner__isnull=False) if scope is None else (scope | _granted_q(user))
+    owned = Q(owner__isnull=False) if scope is None else (scope | Q(pk__in=_granted_ids(user)))
     pooled = Q(owner__isnull=True, pool__in=pools_visible(user).values("pk"))
     return deleted.filter(owned | pooled)
 

@@ -117,3 +117,135 @@ def test_customer_visibility_matches_the_oracle(org, data):
             fresh = User.objects.get(pk=user.pk)
             assert set(selectors.customers_visible(fresh).values_list("pk", flat=True)) == expected
         transaction.set_rollback(True)
+
+
+# ---------------------------------------------------------------- delegation and write access
+
+# In force twice as often as each other state, so that most examples exercise a live delegation.
+DELEGATION_STATES = ("in_force", "in_force", "revoked", "expired", "future")
+
+world_with_delegations = st.fixed_dictionaries(
+    {
+        "users": st.lists(
+            st.tuples(
+                st.sampled_from(("root", "sales", "south", "shenzhen", "east", "finance")),
+                st.sampled_from(("self", "self", "subordinates", "department_tree", "all", "none")),
+                st.booleans(),  # the role also grants customers.edit
+                st.integers(min_value=-1, max_value=7),
+            ),
+            min_size=2,
+            max_size=7,
+        ),
+        "customers": st.lists(st.tuples(st.integers(0, 7), st.booleans()), max_size=10),
+        "grants": st.lists(st.tuples(st.integers(0, 9), st.integers(0, 7), st.booleans()), max_size=6),
+        "delegations": st.lists(
+            st.tuples(
+                st.integers(0, 7), st.sets(st.integers(0, 9), max_size=4), st.sampled_from(DELEGATION_STATES)
+            ),
+            max_size=3,
+        ),
+    }
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=world_with_delegations)
+def test_visibility_and_write_access_with_teams_and_delegations_match_the_oracle(org, data):
+    """Who sees and who may change each customer, with shares, read-only and read-write team
+    members, and delegations in force, revoked, expired or not yet started (ORG-4)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crm.customers.models import Delegation
+
+    now = timezone.now()
+    windows = {
+        "in_force": (now - timedelta(days=1), now + timedelta(days=1), None),
+        "revoked": (now - timedelta(days=1), now + timedelta(days=1), now - timedelta(hours=1)),
+        "expired": (now - timedelta(days=3), now - timedelta(days=1), None),
+        "future": (now + timedelta(days=1), now + timedelta(days=3), None),
+    }
+    with transaction.atomic():
+        roles = {}
+        users, managers, departments, scopes, editors = [], {}, {}, {}, {}
+        for index, (dept, kind, can_edit, manager) in enumerate(data["users"]):
+            if kind != "none" and (kind, can_edit) not in roles:
+                permissions = ["customers.view"] + (["customers.edit"] if can_edit else [])
+                roles[kind, can_edit] = RoleFactory(
+                    data_scope=kind, permissions=permissions, name=f"可见-{kind}-{can_edit}"
+                )
+            manager_index = manager if 0 <= manager < index else None
+            user = UserFactory(
+                department=org[dept],
+                manager=users[manager_index] if manager_index is not None else None,
+                roles=[roles[kind, can_edit]] if kind != "none" else [],
+            )
+            users.append(user)
+            managers[index], departments[index], scopes[index] = manager_index, org[dept], kind
+            editors[index] = kind != "none" and can_edit
+        customers = []
+        for number, (owner, deleted) in enumerate(data["customers"]):
+            owner_index = owner % len(users)
+            customer = Customer.objects.create(
+                name=f"客户{number}",
+                code=f"PD{number}",
+                owner=users[owner_index],
+                deleted_at="2026-01-01T00:00:00Z" if deleted else None,
+            )
+            customers.append((customer, owner_index, deleted))
+        read_grants, write_grants = set(), set()
+        for customer_index, user_index, can_edit in data["grants"]:
+            if not customers:
+                break
+            index, viewer = customer_index % len(customers), user_index % len(users)
+            access, _created = CustomerAccess.objects.get_or_create(
+                customer=customers[index][0], user=users[viewer], defaults={"can_edit": can_edit}
+            )
+            read_grants.add((index, viewer))
+            if access.can_edit:
+                write_grants.add((index, viewer))
+        delegated = set()
+        for to_index, customer_indexes, state in data["delegations"]:
+            if not customers:
+                break
+            to_user = to_index % len(users)
+            starts, ends, revoked = windows[state]
+            delegation = Delegation.objects.create(
+                from_user=users[0], to_user=users[to_user], starts_at=starts, ends_at=ends, revoked_at=revoked
+            )
+            chosen = {i % len(customers) for i in customer_indexes}
+            delegation.customers.set([customers[i][0] for i in chosen])
+            if state == "in_force":
+                delegated |= {(i, to_user) for i in chosen}
+
+        for viewer, user in enumerate(users):
+            kind = scopes[viewer]
+            seen, writable = set(), set()
+            for index, (customer, owner, deleted) in enumerate(customers):
+                if kind == "none" or deleted:
+                    continue
+                if kind == "all":
+                    in_scope = True
+                elif kind == "self":
+                    in_scope = owner == viewer
+                elif kind == "subordinates":
+                    in_scope = owner == viewer or owner in subordinates(viewer, managers)
+                else:  # department_tree
+                    in_scope = owner == viewer or departments[owner].path.startswith(departments[viewer].path)
+                key = (index, viewer)
+                if in_scope or key in read_grants or key in delegated:
+                    seen.add(customer.pk)
+                if editors[viewer] and (in_scope or key in write_grants or key in delegated):
+                    writable.add(customer.pk)
+            fresh = User.objects.get(pk=user.pk)
+            assert set(selectors.customers_visible(fresh).values_list("pk", flat=True)) == seen
+            assert set(selectors.customers_editable(fresh).values_list("pk", flat=True)) == writable
+            for customer, _owner, deleted in customers:
+                if not deleted:
+                    assert selectors.can_edit_customer(fresh, customer) == (customer.pk in writable)
+        transaction.set_rollback(True)

@@ -10,6 +10,24 @@ document.addEventListener("click", (event) => {
   all.closest("form").querySelectorAll('input[name="permissions"]').forEach((box) => { box.checked = checked; });
 });
 document.addEventListener("DOMContentLoaded", () => {
+  // User pickers load matching colleagues as the user types, instead of every user in the page.
+  document.querySelectorAll("select[data-user-picker]").forEach((el) => {
+    if (!window.TomSelect || el.tomselect) return;
+    new TomSelect(el, {
+      plugins: el.multiple ? ["remove_button"] : [],
+      valueField: "value",
+      labelField: "text",
+      searchField: ["text"],
+      preload: "focus",
+      shouldLoad: () => true,
+      load: (query, callback) => {
+        fetch(`${el.dataset.userPicker}?q=${encodeURIComponent(query)}`, { credentials: "same-origin" })
+          .then((response) => response.json())
+          .then(callback)
+          .catch(() => callback());
+      },
+    });
+  });
   document.querySelectorAll("select[multiple]").forEach((el) => {
     if (window.TomSelect && !el.tomselect) new TomSelect(el, { plugins: ["remove_button"] });
   });
