@@ -4,7 +4,6 @@ Usage (a database of its own; it is filled with generated rows):
     psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE crm_bench_customers ENCODING 'UTF8' TEMPLATE template0"
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench_customers \
         .venv/bin/python bench/customers.py [--customers 1000000] [--runs 25] [--explain] \
-        [--variant materialized]
 
 The fill uses COPY and INSERT … SELECT (never ORM saves), with the secondary indexes dropped
 during the load and rebuilt after it: 1,000,000 customers (names from a pool of ~50k realistic
@@ -15,13 +14,14 @@ company names, reused with a number), 2,000,000 contacts and, when crm.activitie
 Then, per user (a salesperson: 本人; a manager: 本部门及下级), it prints p50/p95 over --runs
 repetitions of: the list page 1 with a filter and a sort, a 2- and a 4-character Chinese name
 search, a pinyin-initials search, and the bare SQL time of the same query, and their ratio; then
-the /customers/ page through the test Client. `--variant materialized` measures the same with
-customers_visible_materialized() (below) in place of selectors.customers_visible.
+the /customers/ page through the test Client, and the detail page of a customer with a long
+timeline (2,000 follow-ups and 500 log entries, added in a transaction rolled back afterwards).
 """
 
 import argparse
 import importlib
 import io
+import json
 import multiprocessing
 import os
 import random
@@ -41,6 +41,7 @@ django.setup()
 
 from django.apps import apps  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, models  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -267,6 +268,8 @@ def fill(total: int) -> None:
                 constant[field.attname] = None
             elif isinstance(field, models.BooleanField):
                 constant[field.attname] = bool(field.default)
+            elif isinstance(field, models.JSONField):
+                constant[field.attname] = json.dumps(field.get_default())
             else:
                 constant[field.attname] = ""
         rng = random.Random(SEED)
@@ -436,35 +439,6 @@ def explain(sql: str, params) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def customers_visible_materialized(user, *, include_pool: bool = False):
-    """A variant of selectors.customers_visible for comparison (--variant materialized): the data
-    scope's owner ids, the customers shared with the user and the visible pools are read first
-    (small id lists, one query each) so that PostgreSQL can answer `owner_id IN (…) OR id IN (…)`
-    with a BitmapOr of index scans, where `owner_id IN (SELECT …) OR EXISTS (…)` forces a scan
-    of every live customer."""
-    from django.db.models import Q
-
-    from crm.customers.models import CustomerAccess
-    from crm.customers.selectors import pools_visible
-
-    customers = Customer.objects.filter(deleted_at__isnull=True)
-    if not policy.can(user, "customers.view"):
-        owned = Q(pk__in=[])
-    else:
-        scope = policy.visible_users_q(user)
-        if scope is None:
-            owned = Q(owner__isnull=False)
-        else:
-            owner_ids = list(User.objects.filter(scope).values_list("pk", flat=True))
-            granted = list(
-                CustomerAccess.objects.filter(user_id=user.pk).values_list("customer_id", flat=True)
-            )
-            owned = Q(owner_id__in=owner_ids) | Q(pk__in=granted)
-    if include_pool and policy.can(user, "pool.view"):
-        owned |= Q(owner__isnull=True, pool_id__in=list(pools_visible(user).values_list("pk", flat=True)))
-    return customers.filter(owned)
-
-
 def measure(runs: int, show_plans: bool) -> list[tuple]:
     salesperson = User.objects.filter(username="sales3_2_7").get()
     manager = User.objects.get(username="manager3")
@@ -529,7 +503,201 @@ def measure(runs: int, show_plans: bool) -> list[tuple]:
                 continue
             p50, p95 = time_it(lambda url=url, client=client: client.get(url), runs)
             rows.append((label, "Client", case, p50, p95, float("nan"), float("nan"), 0))
+    rows += measure_detail(runs, salesperson, manager)
     return rows
+
+
+def measure_detail(runs: int, salesperson, manager) -> list[tuple]:
+    """The detail page of one of the salesperson's customers given a long history, for its owner
+    and for the manager, beside the bare SQL of its largest read (the newest follow-ups)."""
+    from django.db import transaction
+
+    from crm.activities.models import FollowUp
+    from crm.audit.models import OperationLog
+
+    rows = []
+    with transaction.atomic():
+        customer = Customer.objects.filter(owner=salesperson, deleted_at__isnull=True).order_by("pk").first()
+        now = timezone.now()
+        phone_call = DictionaryItem.objects.filter(kind="followup_type").order_by("pk").first()
+        FollowUp.objects.bulk_create(
+            FollowUp(
+                customer=customer,
+                content=FOLLOWUP_TEXTS[n % len(FOLLOWUP_TEXTS)],
+                author=salesperson,
+                type=phone_call,
+                followed_at=now - timedelta(hours=n),
+                created_at=now - timedelta(hours=n),
+            )
+            for n in range(2000)
+        )
+        OperationLog.objects.bulk_create(
+            OperationLog(
+                actor=salesperson,
+                action="customer.updated",
+                target_type=ContentType.objects.get_for_model(Customer),
+                target_id=str(customer.pk),
+                target_repr=customer.name,
+            )
+            for _ in range(500)
+        )
+        with connection.cursor() as cursor:  # statistics as autovacuum would have them by now
+            cursor.execute("ANALYZE activities_followup")
+            cursor.execute("ANALYZE audit_operationlog")
+        url = f"/customers/{customer.pk}/"
+        sql = (
+            "SELECT * FROM activities_followup WHERE customer_id = %s "
+            "ORDER BY created_at DESC, id DESC LIMIT 20"
+        )
+
+        def bare():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [customer.pk])
+                return cursor.fetchall()
+
+        sql_p50, sql_p95 = time_it(bare, runs)
+        for label, user in (("销售 (本人)", salesperson), ("经理 (本部门及下级)", manager)):
+            client = Client()
+            client.force_login(user)
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            queries = []  # counted by a wrapper: each request clears connection.queries_log
+
+            def count(execute, sql, params, many, context, queries=queries):
+                queries.append(sql)
+                return execute(sql, params, many, context)
+
+            with connection.execute_wrapper(count):
+                client.get(url)
+            p50, p95 = time_it(lambda client=client: client.get(url), runs)
+            case = f"detail (2000 follow-ups), {len(queries)} queries"
+            if os.environ.get("BENCH_PROFILE"):
+                import cProfile
+
+                cProfile.runctx("client.get(url)", globals(), {"client": client, "url": url}, sort="cumtime")
+            rows.append((label, "Client", case, p50, p95, sql_p50, sql_p95, 20))
+        transaction.set_rollback(True)
+    return rows
+
+
+# ---------------------------------------------------------------- recycle rules (POOL-4)
+
+RECYCLE_SHARE = 0.07  # of all customers: what the bench rule should recycle
+# When "no follow-up for N days" starts counting: the last follow-up, or the claim when later.
+REFERENCE_SQL = (
+    "GREATEST(COALESCE(last_followup_at, COALESCE(claimed_at, created_at)), COALESCE(claimed_at, created_at))"
+)
+
+
+def _recycle_rule(share: float):
+    """A "no follow-up for N days" rule with A-level customers given 60 more days and 正式客户
+    exempt, N chosen from the data so that it recycles about `share` of all customers."""
+    from crm.customers.models import RecycleRule
+
+    formal = DictionaryItem.objects.get(kind="status", name="正式客户")
+    a_level = DictionaryItem.objects.get(kind="value_level", name="A 级")
+    table = Customer._meta.db_table
+    owned = Customer.objects.filter(deleted_at__isnull=True, owner__isnull=False).exclude(status=formal)
+    eligible = owned.count()
+    fraction = min(0.99, share * Customer.objects.count() / max(eligible, 1))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT percentile_disc(%s) WITHIN GROUP (ORDER BY now() - {REFERENCE_SQL}) "  # noqa: S608
+            f"FROM {table} WHERE deleted_at IS NULL AND owner_id IS NOT NULL AND status_id <> %s",
+            [1 - fraction, formal.pk],
+        )
+        age = cursor.fetchone()[0]
+    days = max(1, age.days)
+    rule = RecycleRule.objects.create(
+        name="bench 长期未跟进", kind="no_followup", days=days, days_by_level={str(a_level.pk): days + 60}
+    )
+    rule.exempt_statuses.set([formal])
+    return rule, formal, a_level
+
+
+def _bare_recycle_sql(rule, formal, a_level, now) -> tuple[str, list]:
+    """The same recycle as one UPDATE … WHERE (no locking, batches, log or messages)."""
+    from crm.customers import recycle
+    from crm.customers.services import default_pool
+
+    level_days = rule.days_by_level[str(a_level.pk)]
+    sql = (
+        f"UPDATE {Customer._meta.db_table} SET previous_owner_id = owner_id, owner_id = NULL, "  # noqa: S608
+        "department_id = NULL, pool_id = %s, claimed_at = NULL, protected_until = NULL, released_at = %s, "
+        "release_reason = CASE WHEN value_level_id = %s THEN %s ELSE %s END, updated_at = %s "
+        "WHERE deleted_at IS NULL AND owner_id IS NOT NULL "
+        "AND (protected_until IS NULL OR protected_until <= %s) "
+        "AND NOT (status_id IS NOT NULL AND status_id = %s) "
+        f"AND {REFERENCE_SQL} <= CASE WHEN value_level_id = %s THEN %s ELSE %s END"
+    )
+    params = [
+        default_pool().pk,
+        now,
+        a_level.pk,
+        recycle.reason_text(rule, level_days),
+        recycle.reason_text(rule, rule.days),
+        now,
+        now,
+        formal.pk,
+        a_level.pk,
+        now - timedelta(days=level_days),
+        now - timedelta(days=rule.days),
+    ]
+    return sql, params
+
+
+def measure_recycle(runs: int) -> None:
+    """Time recycle_preview, recycle_run and recycle_warnings_send over all customers, and the
+    bare-SQL UPDATE of the same rows; every run is rolled back, so the bench can be repeated."""
+    from django.db import transaction
+
+    from crm.audit.models import OperationLog
+    from crm.customers import recycle
+
+    rows = []
+    for attempt in range(runs):
+        with transaction.atomic():
+            rule, formal, a_level = _recycle_rule(RECYCLE_SHARE)
+            rule.warn_days_before = 3
+            rule.save(update_fields=["warn_days_before"])
+            now = timezone.now()
+            loaded = recycle.rules_loaded(rule_ids=[rule.pk])[0]
+            started = time.perf_counter()
+            preview = recycle.recycle_preview(loaded, now)
+            preview_s = time.perf_counter() - started
+            started = time.perf_counter()
+            warned = recycle.recycle_warnings_send(now=now)
+            warn_s = time.perf_counter() - started
+            logs_before = OperationLog.objects.count()
+            started = time.perf_counter()
+            recycled = recycle.recycle_run(now=now, rules=[rule])[rule.pk]
+            run_s = time.perf_counter() - started
+            logs = OperationLog.objects.filter(action="pool.recycled").count()
+            assert recycled == preview.count, (recycled, preview.count)
+            assert OperationLog.objects.count() - logs_before >= recycled and logs == recycled
+            transaction.set_rollback(True)
+        with transaction.atomic():
+            rule, formal, a_level = _recycle_rule(RECYCLE_SHARE)
+            sql, params = _bare_recycle_sql(rule, formal, a_level, now)
+            with connection.cursor() as cursor:
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                sql_s = time.perf_counter() - started
+                updated = cursor.rowcount
+            transaction.set_rollback(True)
+        assert updated == recycled, (updated, recycled)
+        rows.append((attempt + 1, rule.days, recycled, preview_s, warn_s, warned, run_s, sql_s))
+    total = Customer.objects.count()
+    print(f"\nrecycle over {total} customers (each run rolled back; target recycle_run < 60 s)")
+    print(
+        f"{'run':>3} {'N days':>6} {'recycled':>8} {'share':>6} {'preview s':>9} {'warn s':>7} {'warned':>7} "
+        f"{'run s':>7} {'SQL s':>7} {'ratio':>6}"
+    )
+    for attempt, days, recycled, preview_s, warn_s, warned, run_s, sql_s in rows:
+        print(
+            f"{attempt:3d} {days:6d} {recycled:8d} {recycled / total:6.1%} {preview_s:9.2f} {warn_s:7.2f} "
+            f"{warned:7d} {run_s:7.2f} {sql_s:7.2f} {run_s / sql_s:6.2f}"
+        )
 
 
 def main() -> None:
@@ -538,10 +706,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=25)
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of every query")
     parser.add_argument(
-        "--variant",
-        choices=["current", "materialized"],
-        default="current",
-        help="materialized: measure with customers_visible_materialized() in place of the selector's",
+        "--recycle",
+        action="store_true",
+        help="measure the recycle rules (POOL-4) instead of the list and search, --runs times (try 2)",
     )
     args = parser.parse_args()
     assert connection.vendor == "postgresql", "bench/customers.py needs PostgreSQL (DATABASE_URL)"
@@ -558,11 +725,14 @@ def main() -> None:
         f"data ready in {time.perf_counter() - started:.0f}s: {Customer.objects.count()} customers, "
         f"{Contact.objects.count()} contacts{followups}"
     )
-    if args.variant == "materialized":
-        from crm.customers import selectors
-
-        selectors.customers_visible = customers_visible_materialized
-        print("variant: customers_visible_materialized() in place of selectors.customers_visible")
+    if args.recycle:
+        measure_recycle(args.runs)
+        return
+    # Rolled-back bench runs (--recycle) leave dead rows behind; autovacuum would have cleared
+    # them in a live system, so clear them before timing.
+    with connection.cursor() as cursor:
+        for table in ("customers_customer", "customers_customeraccess", "audit_operationlog"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
     rows = measure(args.runs, args.explain)
     print(f"\np50/p95 over {args.runs} runs, ms (targets: list p95 < 100, search p95 < 150)")
     print(

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "crm.accounts",
     "crm.messaging",
     "crm.customers",
+    "crm.customfields",
     "crm.activities",
     "crm.api",
 ]
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "crm.core.request_cache.RequestCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -242,6 +244,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind`: name each choice set so that the names do not collide.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "crm.customers.models.Customer.Kind",
+        "RecycleRuleKindEnum": "crm.customers.models.RecycleRule.Kind",
+    },
 }
 
 LOGGING = {

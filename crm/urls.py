@@ -19,6 +19,11 @@ urlpatterns = [
     path("customers/duplicates/", include("crm.customers.dup_urls")),
     path("customers/protection/", include("crm.customers.protection_urls")),
     path("customers/delegations/", include("crm.customers.delegation_urls")),
+    path(
+        "customers/settings/custom-fields/",
+        include(("crm.customfields.urls", "customfields"), namespace="customer_fields"),
+        {"target": "customers"},
+    ),
     path("customers/", include("crm.customers.urls")),
     path("activities/", include("crm.activities.urls")),
     path("pool/", include("crm.customers.pool_urls")),

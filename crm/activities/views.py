@@ -85,7 +85,11 @@ def _pick_customer(request):
     query = request.GET.get("q", "").strip()[:100]
     found = []
     if query:
-        found = list(customers_visible(request.user).filter(search_q(query)).order_by("name", "pk")[:20])
+        # A field hidden from the user (ORG-8) is not searched either.
+        hidden = policy.hidden_fields(request.user, "customers")
+        found = list(
+            customers_visible(request.user).filter(search_q(query, hidden=hidden)).order_by("name", "pk")[:20]
+        )
     return render(request, "activities/pick_customer.html", {"query": query, "found": found})
 
 
@@ -281,6 +285,8 @@ class ReminderListView(PermissionMixin, View):
             for key in selectors.REMINDER_TABS
         ]
         context = {"tab": tab, "tabs": tabs, "page": page, "is_customer_tab": tab in ("today", "overdue")}
+        # Field permissions (ORG-8): contacts' phones and e-mails as the user may see them in lists.
+        context["contact_fields"] = policy.field_access(request.user, "contacts", "list")
         return render(request, "activities/reminders.html", context)
 
 

@@ -6,7 +6,8 @@ from crm.accounts.api import DepartmentViewSet, RoleViewSet, TokenLoginView, Use
 from crm.activities.api import FollowUpTemplateViewSet, FollowUpViewSet
 from crm.api.views import OfflineSwaggerView
 from crm.customers.api import ContactViewSet, CustomerViewSet, DictionaryItemViewSet
-from crm.customers.pool_api import ClaimRequestViewSet, PoolViewSet
+from crm.customers.pool_api import ClaimRequestViewSet, PoolViewSet, RecycleRuleViewSet
+from crm.customfields.api import CustomFieldViewSet
 
 router = DefaultRouter()
 router.register("users", UserViewSet, basename="user")
@@ -15,9 +16,11 @@ router.register("roles", RoleViewSet, basename="role")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("dictionaries", DictionaryItemViewSet, basename="dictionary")
+router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
 router.register("followups", FollowUpViewSet, basename="followup")
 router.register("followup-templates", FollowUpTemplateViewSet, basename="followup-template")
 router.register("pool/applications", ClaimRequestViewSet, basename="pool-application")
+router.register("pool/recycle-rules", RecycleRuleViewSet, basename="pool-recycle-rule")
 router.register("pool", PoolViewSet, basename="pool")
 
 urlpatterns = [

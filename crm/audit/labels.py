@@ -61,6 +61,11 @@ ACTION_LABELS = {
     "customer.protected": _("保护客户"),
     "customer.unprotected": _("取消保护客户"),
     "customer_policy.updated": _("修改客户录入与保护策略"),
+    # Custom fields (crm/customfields/services.py)
+    "customfield.created": _("新建自定义字段"),
+    "customfield.updated": _("修改自定义字段"),
+    "customfield.activated": _("启用自定义字段"),
+    "customfield.deactivated": _("停用自定义字段"),
     # Public customer pool (crm/customers/pool_services.py)
     "pool.claimed": _("从公海领取客户"),
     "pool.applied": _("申请领取公海客户"),
@@ -73,4 +78,10 @@ ACTION_LABELS = {
     "pool.pool_updated": _("修改公海"),
     "pool.pool_deleted": _("删除公海"),
     "pool.limits_changed": _("修改公海领取限制"),
+    # Recycle rules (crm/customers/recycle.py)
+    "pool.recycled": _("自动回收客户到公海"),
+    "pool.recycle_rule_run": _("执行回收规则"),
+    "pool.recycle_rule_created": _("新建回收规则"),
+    "pool.recycle_rule_updated": _("修改回收规则"),
+    "pool.recycle_rule_deleted": _("删除回收规则"),
 }

@@ -65,10 +65,21 @@ def _customers(user, query: str) -> list[SearchHit]:
     from crm.customers.selectors import customer_list, customer_list_rows
 
     found = customer_list_rows(customer_list(user=user, query=query))[:RESULTS_PER_GROUP]
+    # Field permissions (ORG-8): a field hidden from the user is not shown in a result either.
+    fields = policy.field_access(user, "customers", "list")
     return [
         SearchHit(
             c.name,
-            " · ".join(filter(None, [c.code, c.owner.display_name if c.owner else "", str(c.status or "")])),
+            " · ".join(
+                filter(
+                    None,
+                    [
+                        fields.value(c, "code") or "",
+                        c.owner.display_name if c.owner else "",
+                        str(fields.value(c, "status") or ""),
+                    ],
+                )
+            ),
             reverse("customers:detail", args=[c.pk]),
         )
         for c in found

@@ -26,13 +26,24 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from crm.access import policy
+from crm.access import field_policy, policy
+from crm.access.field_api import FieldPermissionsMixin, refuse_protected_input
 from crm.accounts.models import User
 from crm.api.serializers import StrictSerializer
 from crm.core.mixins import client_ip
-from crm.customers import selectors, services, settings_services, team_services
+from crm.customers import (
+    api_tools,
+    duplicates,
+    merge,
+    protection,
+    selectors,
+    services,
+    settings_services,
+    team_services,
+)
 from crm.customers.forms import MOBILE_RE, PHONE_RE, POSTCODE_RE, QQ_RE
 from crm.customers.models import Contact, Customer, CustomerAccess, DictionaryItem, Pool
+from crm.customfields.api import custom_values_input, custom_values_output
 
 MAX_BULK = 5000  # ids per bulk request (DESIGN: batches of at most 5,000 rows)
 MAX_DB_INT = 2**31 - 1
@@ -50,6 +61,26 @@ def _request_user(serializer):
 
 def _bad_request(field: str, message: str):
     return exceptions.ValidationError({field: [message]})
+
+
+def _keys(data) -> list[str]:
+    return list(data.keys()) if hasattr(data, "keys") else []
+
+
+def _refuse_protected(user, data) -> None:
+    """Field permissions (ORG-8): a hidden or read-only field in a customer write, or in one of its
+    inline contacts, answers 400 naming the field (the services refuse changes to them too)."""
+    keys = _keys(data)
+    custom = data.get("custom_fields") if hasattr(data, "get") else None
+    if isinstance(custom, dict):  # custom fields (CUS-11) are "custom.<key>" in field permissions
+        keys += [k if str(k).startswith("custom.") else f"custom.{k}" for k in custom]
+    refuse_protected_input(user, "customers", keys)
+    contacts = data.get("contacts") if hasattr(data, "get") else None
+    if isinstance(contacts, list):
+        keys = {key for item in contacts for key in _keys(item)}
+        refused = field_policy.refused_input(user, "contacts", keys)
+        if refused:
+            raise exceptions.ValidationError({"contacts": refused})
 
 
 def _require_any(user, permissions: tuple[str, ...]) -> None:
@@ -90,14 +121,18 @@ def _bulk_result(count: int, requested: set[int], found: set[int]) -> Response:
 # ---------------------------------------------------------------- customers: serializers
 
 
-class CustomerListSerializer(serializers.ModelSerializer):
-    """What a row of the customer list shows."""
+class CustomerListSerializer(FieldPermissionsMixin, serializers.ModelSerializer):
+    """What a row of the customer list shows (without the fields hidden from the caller, masked
+    where the caller's field permissions say so: ORG-8)."""
+
+    field_module, field_context = "customers", "list"
 
     status = NamedRefSerializer(read_only=True, allow_null=True)
     value_level = NamedRefSerializer(read_only=True, allow_null=True)
     stage = NamedRefSerializer(read_only=True, allow_null=True)
     owner = NamedRefSerializer(read_only=True, allow_null=True)
     pool = NamedRefSerializer(read_only=True, allow_null=True)
+    custom_fields = custom_values_output("customers")  # CUS-11
 
     class Meta:
         model = Customer
@@ -119,11 +154,15 @@ class CustomerListSerializer(serializers.ModelSerializer):
             "next_contact_at",
             "created_at",
             "updated_at",
+            "custom_fields",
         ]
 
 
-class CustomerDetailSerializer(serializers.ModelSerializer):
-    """What the customer detail page shows (search columns and deletion data stay internal)."""
+class CustomerDetailSerializer(FieldPermissionsMixin, serializers.ModelSerializer):
+    """What the customer detail page shows (search columns and deletion data stay internal; fields
+    hidden from the caller left out, masked ones masked: ORG-8)."""
+
+    field_module, field_context = "customers", "detail"
 
     status = NamedRefSerializer(read_only=True, allow_null=True)
     category = NamedRefSerializer(read_only=True, allow_null=True)
@@ -137,6 +176,7 @@ class CustomerDetailSerializer(serializers.ModelSerializer):
     pool = NamedRefSerializer(read_only=True, allow_null=True)
     created_by = NamedRefSerializer(read_only=True, allow_null=True)
     can_edit = serializers.SerializerMethodField(help_text="whether the caller may change this customer")
+    custom_fields = custom_values_output("customers")  # CUS-11
 
     class Meta:
         model = Customer
@@ -154,6 +194,7 @@ class CustomerDetailSerializer(serializers.ModelSerializer):
             "last_followup_at",
             "protected_until",
             "can_edit",
+            "custom_fields",
         ]
 
     @extend_schema_field(OpenApiTypes.BOOL)
@@ -230,6 +271,9 @@ class CustomerWriteSerializer(StrictSerializer):
     tags = serializers.CharField(max_length=255, required=False, allow_blank=True)
     remark = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     next_contact_at = serializers.DateTimeField(required=False, allow_null=True)
+    # Custom fields (CUS-11) {key: value}: validated by the service (clean_custom_values); a bad
+    # value answers 400 {"custom.<key>": [message]}.
+    custom_fields = custom_values_input("customers")
     allow_duplicates = serializers.BooleanField(
         default=False,
         help_text="save although similar customers exist (the answer to a 发现相似客户 warning, "
@@ -425,7 +469,9 @@ class CustomerViewSet(viewsets.GenericViewSet):
         sort = params["sort"]
         self.ordering = (sort, "-pk" if sort.startswith("-") else "pk")
         page = self.paginate_queryset(selectors.customer_list_rows(customers))
-        return self.get_paginated_response(CustomerListSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            CustomerListSerializer(page, many=True, context=self.get_serializer_context()).data
+        )
 
     @extend_schema(responses={200: CustomerDetailSerializer})
     def retrieve(self, request, pk=None):
@@ -436,17 +482,20 @@ class CustomerViewSet(viewsets.GenericViewSet):
         """A new customer owned by the caller, optionally with its first contacts. The entry policy
         and duplicate control apply: a similar customer answers 400 "发现相似客户…" until the request
         is sent again with allow_duplicates=true (or always, under 重名禁止录入)."""
+        _refuse_protected(request.user, request.data)
         data = CustomerCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         contacts = [dict(c) for c in values.pop("contacts", [])]
         allow_duplicates = values.pop("allow_duplicates")
+        custom_values = values.pop("custom_fields", {})  # CUS-11
         customer = services.customer_create(
             actor=request.user,
             values=values,
             contacts=contacts,
             allow_duplicates=allow_duplicates,
             ip=client_ip(request),
+            custom_values=custom_values,
         )
         response = self._detail(customer.pk)
         response.status_code = status.HTTP_201_CREATED
@@ -455,16 +504,19 @@ class CustomerViewSet(viewsets.GenericViewSet):
     @extend_schema(request=CustomerWriteSerializer, responses={200: CustomerDetailSerializer})
     def partial_update(self, request, pk=None):
         customer = self._editable(pk)
+        _refuse_protected(request.user, request.data)
         data = CustomerWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         allow_duplicates = values.pop("allow_duplicates", False)
+        custom_values = values.pop("custom_fields", None)  # CUS-11: only the keys given change
         services.customer_update(
             actor=request.user,
             customer=customer,
             values=values,
             allow_duplicates=allow_duplicates,
             ip=client_ip(request),
+            custom_values=custom_values,
         )
         return self._detail(customer.pk)
 
@@ -609,11 +661,86 @@ class CustomerViewSet(viewsets.GenericViewSet):
         )
         return _bulk_result(count, requested, found)
 
+    # ---- protection (CUS-9), duplicate check (CUS-7), merge
+
+    @extend_schema(request=api_tools.ProtectSerializer, responses={200: api_tools.ProtectionSerializer})
+    @action(detail=True, methods=["post"])
+    def protect(self, request, pk=None):
+        """Protect the customer from recycling for `days` days (owner or customers.settings),
+        within the limits set by the admin."""
+        customer = selectors.customer_get_for_user(user=request.user, customer_id=pk)
+        data = api_tools.ProtectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = protection.customer_protect(
+            actor=request.user, customer=customer, days=data.validated_data["days"], ip=client_ip(request)
+        )
+        return Response(_protection_data(customer))
+
+    @extend_schema(request=None, responses={200: api_tools.ProtectionSerializer})
+    @action(detail=True, methods=["post"])
+    def unprotect(self, request, pk=None):
+        """Cancel protection: the customer returns to the default pool."""
+        customer = selectors.customer_get_for_user(user=request.user, customer_id=pk)
+        customer = protection.customer_unprotect(actor=request.user, customer=customer, ip=client_ip(request))
+        return Response(_protection_data(customer))
+
+    @extend_schema(
+        parameters=[api_tools.DuplicateQuerySerializer],
+        responses={200: api_tools.DuplicateMatchSerializer(many=True)},
+    )
+    @action(detail=False, methods=["get"])
+    def duplicates(self, request):
+        """查重: similar customers (by the admin's duplicate fields) and protected customers of the
+        same normalised name, shown by name and owner only."""
+        _require_any(request.user, ("customers.create", "customers.edit"))
+        data = api_tools.DuplicateQuerySerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        values = {k: v.strip() for k, v in data.validated_data.items() if v.strip()}
+        if not values:
+            raise _bad_request("name", _("请至少填写一项用于查重的内容，例如客户名称。"))
+        found, protected = duplicates.duplicates_find(values=values)
+        return Response([api_tools.match_data(m) for m in protected + found])
+
+    @extend_schema(request=api_tools.MergeSerializer, responses={200: CustomerDetailSerializer})
+    @action(detail=False, methods=["post"])
+    def merge(self, request):
+        """Merge two duplicates (customers.settings): chosen fields are taken from the source,
+        its contacts, follow-ups and history move to the target, and the source is logged and
+        removed."""
+        data = api_tools.MergeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = selectors.customer_get_for_user(
+            user=request.user, customer_id=data.validated_data["target_id"]
+        )
+        source = selectors.customer_get_for_user(
+            user=request.user, customer_id=data.validated_data["source_id"]
+        )
+        merged = merge.customer_merge(
+            actor=request.user,
+            target=target,
+            source=source,
+            take_from_source=data.validated_data["take_from_source"],
+            ip=client_ip(request),
+        )
+        return self._detail(merged.pk)
+
+
+def _protection_data(customer: Customer) -> dict:
+    return {
+        "id": customer.pk,
+        "protected_until": customer.protected_until,
+        "owner_id": customer.owner_id,
+        "pool_id": customer.pool_id,
+    }
+
 
 # ---------------------------------------------------------------- contacts
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(FieldPermissionsMixin, serializers.ModelSerializer):
+    """A contact (fields hidden from the caller left out, masked ones masked: ORG-8)."""
+
+    field_module, field_context = "contacts", "detail"
     customer_name = serializers.CharField(source="customer.name", read_only=True)
 
     class Meta:
@@ -722,15 +849,20 @@ class ContactViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             contacts = contacts.filter(customer_id=int(customer))
         query = request.query_params.get("q", "").strip()[:64]
         if query:
-            contacts = contacts.filter(
-                Q(name__icontains=query) | Q(mobile__startswith=query) | Q(phone__startswith=query)
-            )
+            hidden = field_policy.hidden_fields(request.user, "contacts")  # ORG-8: not searched either
+            found = Q(name__icontains=query)
+            for field in ("mobile", "phone"):
+                if field not in hidden:
+                    found |= Q(**{f"{field}__startswith": query})
+            contacts = contacts.filter(found)
         page = self.paginate_queryset(contacts)
-        return self.get_paginated_response(ContactSerializer(page, many=True).data)
+        context = self.get_serializer_context() | {"field_context": "list"}
+        return self.get_paginated_response(ContactSerializer(page, many=True, context=context).data)
 
     @extend_schema(request=ContactWriteSerializer, responses={201: ContactSerializer})
     def create(self, request):
         """A new contact of a customer the caller may change; the first one becomes primary."""
+        refuse_protected_input(request.user, "contacts", _keys(request.data))
         data = ContactWriteSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -741,20 +873,25 @@ class ContactViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             actor=request.user, customer=customer, values=values, ip=client_ip(request)
         )
         contact = self.get_queryset().get(pk=contact.pk)
-        return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ContactSerializer(contact, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(request=ContactUpdateSerializer, responses={200: ContactSerializer})
     def partial_update(self, request, pk=None):
         """Setting is_primary makes this the customer's only primary contact. The primary contact
         cannot simply be unset: make another contact primary instead."""
         contact = self._editable()
+        refuse_protected_input(request.user, "contacts", _keys(request.data))
         data = ContactUpdateSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         if contact.is_primary and values.get("is_primary") is False:
             raise _bad_request("is_primary", _("不能直接取消首要联系人，请把另一位联系人设为首要联系人。"))
         services.contact_update(actor=request.user, contact=contact, values=values, ip=client_ip(request))
-        return Response(ContactSerializer(self.get_queryset().get(pk=contact.pk)).data)
+        contact = self.get_queryset().get(pk=contact.pk)
+        return Response(ContactSerializer(contact, context=self.get_serializer_context()).data)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):

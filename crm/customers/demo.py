@@ -47,6 +47,7 @@ TITLES = ["总经理", "采购经理", "技术总监", "财务主管", "行政�
 def seed_customers(*, count: int = 300, seed: int = 20261123) -> int:
     """Create demo customers once; returns how many were created (0 when customers exist)."""
     if Customer.objects.exists():
+        seed_custom_fields(seed=seed)
         return 0
     rng = random.Random(seed)
     owners = list(User.objects.filter(username__in=["sales1", "sales2", "manager"]).order_by("username"))
@@ -96,7 +97,60 @@ def seed_customers(*, count: int = 300, seed: int = 20261123) -> int:
         )
         created += 1
     _seed_followups(rng)
+    seed_custom_fields(seed=seed)
     return created
+
+
+# ---------------------------------------------------------------- custom fields (CUS-11)
+
+DEMO_CUSTOM_FIELDS = [
+    {
+        "key": "annual_purchase",
+        "label": "年采购额",
+        "field_type": "money",
+        "show_in_list": True,
+        "searchable": True,
+        "for_statistics": True,
+        "help_text": "客户每年的采购金额（元）",
+    },
+    {
+        "key": "cooperation_intent",
+        "label": "合作意向",
+        "field_type": "choice",
+        "show_in_list": True,
+        "searchable": True,
+        "options": ["强烈", "一般", "观望", "暂无"],
+    },
+    {"key": "is_listed", "label": "是否上市", "field_type": "boolean", "searchable": True},
+]
+
+
+def seed_custom_fields(*, seed: int = 20261123) -> int:
+    """Create the demo custom fields once and give demo customers values; idempotent (customers
+    that already hold any of the demo keys are left alone). Returns how many customers got values."""
+    from crm.customfields.models import CustomField
+    from crm.customfields.services import customfield_create
+
+    existing = set(CustomField.objects.filter(target="customers").values_list("key", flat=True))
+    for definition in DEMO_CUSTOM_FIELDS:
+        if definition["key"] not in existing:
+            customfield_create(actor=None, target="customers", values=definition)
+    keys = [d["key"] for d in DEMO_CUSTOM_FIELDS]
+    rng = random.Random(seed)
+    changed = []
+    for customer in Customer.objects.only("pk", "custom_data").order_by("pk"):
+        data = dict(customer.custom_data or {})
+        if any(key in data for key in keys):
+            continue
+        if rng.random() < 0.8:
+            data["annual_purchase"] = f"{rng.randint(5, 5000) * 1000}.00"
+        if rng.random() < 0.9:
+            data["cooperation_intent"] = rng.choice(DEMO_CUSTOM_FIELDS[1]["options"])
+        data["is_listed"] = rng.random() < 0.2
+        customer.custom_data = data
+        changed.append(customer)
+    Customer.objects.bulk_update(changed, ["custom_data"], batch_size=1000)
+    return len(changed)
 
 
 FOLLOWUP_NOTES = [
@@ -122,6 +176,9 @@ def _seed_followups(rng: random.Random) -> None:
     for customer in Customer.objects.filter(owner__isnull=False).select_related("owner")[:200]:
         for days_ago in sorted(rng.sample(range(1, 120), rng.randint(1, 3)), reverse=True):
             followup_create(
-                actor=customer.owner, customer_id=customer.pk, type=rng.choice(types) if types else None,
-                content=rng.choice(FOLLOWUP_NOTES), followed_at=now - timedelta(days=days_ago),
+                actor=customer.owner,
+                customer_id=customer.pk,
+                type=rng.choice(types) if types else None,
+                content=rng.choice(FOLLOWUP_NOTES),
+                followed_at=now - timedelta(days=days_ago),
             )

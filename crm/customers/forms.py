@@ -4,9 +4,11 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.access import field_policy
 from crm.accounts.models import User
 from crm.customers.models import Contact, Customer, DictionaryItem, NumberingRule, Pool
 from crm.customers.services import DICTIONARY_FIELDS
+from crm.customfields import forms as customfield_forms
 
 PHONE_RE = r"^[0-9+\-() ]{5,32}$"
 MOBILE_RE = r"^(\+?86[- ]?)?1[3-9]\d{9}$"
@@ -117,8 +119,9 @@ class CustomerForm(forms.Form):
     CONTACT_FIELDS = ("contact_name", "contact_mobile", "contact_title")
     NOT_VALUES = (*CONTACT_FIELDS, "allow_duplicates")
 
-    def __init__(self, *args, instance: Customer | None = None, **kwargs):
+    def __init__(self, *args, instance: Customer | None = None, user=None, **kwargs):
         self.instance = instance
+        self.user = user
         if instance is not None:
             initial = {
                 field: getattr(instance, field) for field in self.base_fields if hasattr(instance, field)
@@ -142,6 +145,10 @@ class CustomerForm(forms.Form):
             mine = [i for i in items if i.kind == kind]
             self.fields[field].queryset = DictionaryItem.objects.filter(pk__in=[i.pk for i in mine])
             self.fields[field].choices = [("", self.fields[field].empty_label), *dictionary_choices(mine)]
+        # Custom fields (CUS-11): one `custom.<key>` field per active definition (crm/customfields).
+        customfield_forms.add_custom_fields(self, "customers", instance.custom_data if instance else None)
+        # Field permissions (ORG-8): hidden fields go, read-only ones are locked, masked ones masked.
+        field_policy.apply_to_form(self, user, "customers", instance)
 
     def clean(self):
         data = super().clean()
@@ -154,7 +161,25 @@ class CustomerForm(forms.Form):
 
     def customer_values(self) -> dict:
         data = self.cleaned_data
-        return {k: v for k, v in data.items() if k not in self.NOT_VALUES}
+        return field_policy.form_values(
+            self,
+            {
+                k: v
+                for k, v in data.items()
+                if k not in self.NOT_VALUES and not customfield_forms.is_custom_name(k)
+            },
+        )
+
+    def custom_values(self) -> dict:
+        """The custom fields (CUS-11) as {key: value}, for the service's `custom_values`."""
+        values = field_policy.form_values(
+            self, {f"custom.{k}": v for k, v in customfield_forms.custom_values(self).items()}
+        )
+        return {k.removeprefix("custom."): v for k, v in values.items()}
+
+    def custom_fields(self) -> list:
+        """Bound custom fields, for the template's 自定义字段 card."""
+        return customfield_forms.custom_bound_fields(self)
 
     def first_contacts(self) -> list[dict]:
         data = self.cleaned_data
@@ -195,10 +220,15 @@ class ContactForm(forms.Form):
     is_primary = forms.BooleanField(label=_("设为首要联系人"), required=False)
     remark = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, instance: Contact | None = None, **kwargs):
+    def __init__(self, *args, instance: Contact | None = None, user=None, **kwargs):
         if instance is not None:
             kwargs.setdefault("initial", {field: getattr(instance, field) for field in self.base_fields})
         super().__init__(*args, **kwargs)
+        field_policy.apply_to_form(self, user, "contacts", instance)
+
+    def contact_values(self) -> dict:
+        """What the service saves: without read-only fields and masked inputs left blank."""
+        return field_policy.form_values(self, dict(self.cleaned_data))
 
 
 def active_users():

@@ -72,33 +72,45 @@ def _is_phone_like(text: str) -> bool:
     return any(ch.isdigit() for ch in text) and all(ch.isdigit() or ch in "+-() " for ch in text)
 
 
-def search_q(query: str, *, vendor: str | None = None) -> Q:
+def search_q(query: str, *, vendor: str | None = None, hidden: frozenset[str] = frozenset()) -> Q:
     """Quick search: name/code/keyword/phone substring, and pinyin full or initials.
 
-    `vendor` defaults to the database in use ("postgresql" builds the index-friendly form)."""
+    `vendor` defaults to the database in use ("postgresql" builds the index-friendly form).
+    `hidden`: fields the user may not see (ORG-8), which the search then does not look at."""
     query = query.strip()[:MAX_QUERY_LENGTH]
     if not query:
         return Q()
     if (vendor or connection.vendor) != "postgresql":
-        return _portable_q(query)
-    return _postgresql_q(query)
+        q = _portable_q(query, hidden)
+    else:
+        q = _postgresql_q(query, hidden)
+    return q
 
 
-def _portable_q(query: str) -> Q:
+def _without(hidden: frozenset[str], **lookups) -> Q:
+    """OR of the lookups whose field is not hidden."""
+    q = Q(pk__in=[])
+    for lookup, value in lookups.items():
+        if lookup.split("__")[0] not in hidden:
+            q |= Q(**{lookup: value})
+    return q
+
+
+def _portable_q(query: str, hidden: frozenset[str] = frozenset()) -> Q:
     lowered = query.lower()
-    q = (
-        Q(name__icontains=query)
-        | Q(code__iexact=query)
-        | Q(keyword__icontains=query)
-        | Q(mobile__startswith=query)
-        | Q(phone__startswith=query)
+    q = Q(name__icontains=query) | _without(
+        hidden,
+        code__iexact=query,
+        keyword__icontains=query,
+        mobile__startswith=query,
+        phone__startswith=query,
     )
     if lowered.isascii() and lowered.isalnum():
         q |= Q(name_pinyin__contains=lowered) | Q(name_initials__contains=lowered)
     return q
 
 
-def _postgresql_q(query: str) -> Q:
+def _postgresql_q(query: str, hidden: frozenset[str] = frozenset()) -> Q:
     text = normalize(query)
     if not text:
         return Q(pk__in=[])
@@ -117,10 +129,12 @@ def _postgresql_q(query: str) -> Q:
         if _may_occur_in_pinyin(lowered):
             q |= Q(name_pinyin__contains=lowered)
     # Code: exact, through the unique index (codes are upper-case: KH20261123…).
-    q |= Q(code__in=list(dict.fromkeys([query, query.upper()])))
+    if "code" not in hidden:
+        q |= Q(code__in=list(dict.fromkeys([query, query.upper()])))
     # Keyword: prefix (btree on upper(keyword)); substring for 3+ characters (trigram on upper(keyword)).
-    q |= Q(keyword__icontains=query) if len(query) >= 3 else Q(keyword__istartswith=query)
+    if "keyword" not in hidden:
+        q |= Q(keyword__icontains=query) if len(query) >= 3 else Q(keyword__istartswith=query)
     # Phones: prefix, only for what can be a phone number.
     if _is_phone_like(query):
-        q |= Q(mobile__startswith=query) | Q(phone__startswith=query)
+        q |= _without(hidden, mobile__startswith=query, phone__startswith=query)
     return q

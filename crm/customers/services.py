@@ -14,6 +14,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.access import field_policy
 from crm.accounts.models import User
 from crm.audit.services import diff, log_action, log_actions_bulk
 from crm.customers.duplicates import duplicates_guard, normalise_company_name
@@ -27,6 +28,7 @@ from crm.customers.models import (
     Pool,
 )
 from crm.customers.text import is_valid_credit_code, name_grams, pinyin_columns
+from crm.customfields.services import clean_custom_values, custom_changes
 
 # Fields a user edits on the customer form / API; everything else is kept by services.
 EDITABLE_FIELDS = (
@@ -148,8 +150,15 @@ def customer_create(
     contacts: Iterable[dict[str, Any]] = (),
     ip: str | None = None,
     allow_duplicates: bool = False,
+    custom_values: dict[str, Any] | None = None,
 ) -> Customer:
-    """A new customer owned by `owner` (default: the actor), or public in `pool`."""
+    """A new customer owned by `owner` (default: the actor), or public in `pool`.
+
+    `custom_values` ({key: value}) are the custom fields (CUS-11), validated by
+    `clean_custom_values`; when given (form, API), required custom fields must be in it."""
+    # Field permissions (ORG-8): a hidden or read-only field is not the actor's to fill in.
+    values = field_policy.check_writable(actor, "customers", values)
+    field_policy.check_custom_writable(actor, "customers", custom_values, None)
     # Entry policy and duplicate control (CUS-7/8): raises, or code "duplicate_warning" unless allowed.
     contacts = list(contacts)
     duplicates_guard(values=values, contacts=contacts, actor=actor, allow_duplicates=allow_duplicates)
@@ -168,13 +177,17 @@ def customer_create(
     if created_at is not None:
         customer.created_at = created_at
     _search_columns(customer)
+    # Custom fields (CUS-11); None (callers other than the form and the API) sets none.
+    customer.custom_data = (
+        clean_custom_values("customers", custom_values) if custom_values is not None else {}
+    )
     customer.full_clean(exclude=["code", "name_pinyin", "name_initials", "name_grams"])
     customer.save()
     log_action(
         actor=actor,
         action="customer.created",
         target=customer,
-        changes=diff({}, _snapshot(customer)),
+        changes=diff({}, _snapshot(customer)) | custom_changes("customers", {}, customer.custom_data),
         ip_address=ip,
     )
     for index, contact_values in enumerate(contacts):
@@ -196,9 +209,15 @@ def customer_update(
     values: dict[str, Any],
     ip: str | None = None,
     allow_duplicates: bool = False,
+    custom_values: dict[str, Any] | None = None,
 ) -> Customer:
+    """Change a customer; `custom_values` (when given) replace the custom fields they name."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     old = _snapshot(customer)
+    old_custom = dict(customer.custom_data or {})
+    # Field permissions (ORG-8): hidden and read-only fields keep their values, whatever is sent.
+    values = field_policy.check_writable(actor, "customers", values, old)
+    field_policy.check_custom_writable(actor, "customers", custom_values, old_custom)
     # Entry policy and duplicate control (CUS-7/8) on the changed fields.
     duplicates_guard(
         values={k: v for k, v in (old | values).items() if k in EDITABLE_FIELDS},
@@ -214,11 +233,13 @@ def customer_update(
     )
     for field, value in values.items():
         setattr(customer, field, value)
+    if custom_values is not None:  # custom fields (CUS-11)
+        customer.custom_data = clean_custom_values("customers", custom_values, instance_data=old_custom)
     if old["name"] != customer.name:
         _search_columns(customer)
     customer.full_clean(exclude=["name_pinyin", "name_initials", "name_grams"])
     customer.save()
-    changes = diff(old, _snapshot(customer))
+    changes = diff(old, _snapshot(customer)) | custom_changes("customers", old_custom, customer.custom_data)
     if changes:
         log_action(actor=actor, action="customer.updated", target=customer, changes=changes, ip_address=ip)
     return customer
@@ -396,6 +417,7 @@ CONTACT_FIELDS = (
 @transaction.atomic
 def contact_create(*, actor, customer: Customer, values: dict[str, Any], ip: str | None = None) -> Contact:
     values = {k: v for k, v in values.items() if k in CONTACT_FIELDS}
+    values = field_policy.check_writable(actor, "contacts", values)  # ORG-8
     contact = Contact(customer=customer, created_by=actor, **values)
     if not customer.contacts.exists():
         contact.is_primary = True
@@ -417,6 +439,7 @@ def contact_create(*, actor, customer: Customer, values: dict[str, Any], ip: str
 def contact_update(*, actor, contact: Contact, values: dict[str, Any], ip: str | None = None) -> Contact:
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     old = {f: getattr(contact, f) for f in CONTACT_FIELDS}
+    values = field_policy.check_writable(actor, "contacts", values, old)  # ORG-8
     for field, value in values.items():
         if field in CONTACT_FIELDS:
             setattr(contact, field, value)

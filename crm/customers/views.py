@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 
-from crm.access import policy
+from crm.access import field_policy, policy
+from crm.access.field_policy import FieldAccess
 from crm.accounts.models import User
 from crm.activities.selectors import followups_for_customer
 from crm.core.mixins import PermissionMixin, ServiceFormView, client_ip
@@ -30,11 +31,13 @@ from crm.customers.forms import (
     DictionaryItemForm,
     NumberingRuleForm,
     RestoreForm,
-    active_users,
     dictionary_choices,
 )
 from crm.customers.models import Customer, CustomerAccess, DictionaryItem, NumberingRule
 from crm.customers.services import DICTIONARY_FIELDS
+from crm.customfields import display as customfield_display
+from crm.customfields import filters as customfield_filters
+from crm.customfields import selectors as customfield_selectors
 
 MAX_BULK = 500
 MAX_CONDITIONS = 10
@@ -70,11 +73,14 @@ COLUMNS = (
 )
 
 
-def _columns(sort: str) -> list[dict]:
-    """Table headers; a sortable one links to its sort, flipping the direction when active."""
+def _columns(sort: str, hidden: frozenset[str] = frozenset()) -> list[dict]:
+    """Table headers; a sortable one links to its sort, flipping the direction when active.
+    Columns of fields hidden from the user (ORG-8) are left out."""
     current, descending = sort.lstrip("-"), sort.startswith("-")
     columns = []
     for key, label, sortable in COLUMNS:
+        if key in hidden:
+            continue
         active = sortable and key == current
         if active:
             next_sort = key if descending else f"-{key}"
@@ -155,7 +161,8 @@ def _conditions(request) -> list[selectors.Condition]:
             continue
         op = ops[index] if index < len(ops) else ""
         value = values[index] if index < len(values) else ""
-        found.append(selectors.Condition(field=field[:40], op=op[:20], value=value[:200]))
+        # 60: room for "custom." + a 40-character custom-field key (CUS-11)
+        found.append(selectors.Condition(field=field[:60], op=op[:20], value=value[:200]))
     return found
 
 
@@ -168,6 +175,8 @@ class FilterOptions:
         self._dictionary: list[DictionaryItem] | None = None
 
     def ops(self, field: str) -> list[tuple[str, str]]:
+        if customfield_filters.is_custom(field):  # custom fields (CUS-11)
+            return customfield_filters.op_choices("customers", field)
         return [
             (op, str(OP_LABELS.get(op, op)))
             for op in selectors.FILTER_FIELDS.get(field, {})
@@ -175,6 +184,8 @@ class FilterOptions:
         ]
 
     def widget(self, field: str) -> str:
+        if customfield_filters.is_custom(field):  # custom fields (CUS-11)
+            return customfield_filters.widget("customers", field)
         ops = selectors.FILTER_FIELDS.get(field)
         if ops is selectors.CHOICE_OPS:
             return "select"
@@ -188,6 +199,8 @@ class FilterOptions:
         return self._cache[field]
 
     def _load(self, field: str) -> list[tuple[str, str]]:
+        if customfield_filters.is_custom(field):  # custom fields (CUS-11)
+            return customfield_filters.value_choices("customers", field, self.user)
         if field == "kind":
             return [(value, str(label)) for value, label in Customer.Kind.choices]
         if field in DICTIONARY_FIELDS:
@@ -219,8 +232,14 @@ class FilterOptions:
         }
 
 
-def filter_fields() -> list[tuple[str, str]]:
-    return [(field, _field_label(field)) for field in selectors.FILTER_FIELDS]
+def filter_fields(user=None) -> list[tuple[str, str]]:
+    """The advanced filter's fields, without those hidden from the user (ORG-8)."""
+    hidden = field_policy.hidden_fields(user, "customers") if user is not None else frozenset()
+    builtin = [(field, _field_label(field)) for field in selectors.FILTER_FIELDS if field not in hidden]
+    # Searchable custom fields (CUS-11) as `custom.<key>`.
+    return builtin + [
+        (p, label) for p, label in customfield_filters.field_options("customers") if p not in hidden
+    ]
 
 
 class CustomerListView(PermissionMixin, View):
@@ -233,7 +252,7 @@ class CustomerListView(PermissionMixin, View):
         scope = request.GET.get("scope", "all")
         if scope not in dict(SCOPES):
             scope = "all"
-        sort = request.GET.get("sort", "-created_at")[:40]
+        sort = request.GET.get("sort", "-created_at")[:60]  # room for "-custom.<key>" (CUS-11)
         conditions = _conditions(request)
         options = FilterOptions(user)
         context = {
@@ -241,9 +260,10 @@ class CustomerListView(PermissionMixin, View):
             "scope": scope,
             "scopes": SCOPES,
             "sort": sort,
-            "filter_fields": filter_fields(),
-            "filter_rows": [options.row(c) for c in conditions if c.field in selectors.FILTER_FIELDS],
-            "columns": _columns(sort),
+            "filter_fields": filter_fields(user),
+            "filter_rows": [options.row(c) for c in conditions if selectors.is_filter_field(c.field)],
+            "columns": _columns(sort, field_policy.hidden_fields(user, "customers")),
+            "list_fields": field_policy.field_access(user, "customers", field_policy.LIST),
             "can_create": policy.can(user, "customers.create"),
             "can_transfer": policy.can(user, "customers.transfer"),
             "can_share": policy.can(user, "customers.share"),
@@ -256,15 +276,39 @@ class CustomerListView(PermissionMixin, View):
             )
             # Evaluate the filters now so that a bad value is reported, not raised while rendering.
             context.update(self._page(request, customers, sort))
+            self._custom_columns(request, context)
         except selectors.BadFilterError as exc:
             context["filter_error"] = _(
                 "筛选条件“%(condition)s”无效：只能按列表提供的字段、条件和取值筛选或排序。"
             ) % {"condition": str(exc)[:80]}
             return render(request, "customers/list.html", context, status=400)
         context["any_bulk"] = context["can_transfer"] or context["can_share"] or context["can_delete"]
-        if context["rows"] and (context["can_transfer"] or context["can_share"]):
-            context["bulk_users"] = list(active_users()[:1000])
         return render(request, "customers/list.html", context)
+
+    def _custom_columns(self, request, context) -> None:
+        """Custom-field columns (CUS-11): the ones ticked in the column chooser (`cc`), or by
+        default those marked "show in list"; fields hidden from the user (ORG-8) never show."""
+        hidden = field_policy.hidden_fields(request.user, "customers")
+        chosen = request.GET.getlist("cc")[:50] if request.GET.get("cc_set") else None
+        columns = [f for f in customfield_display.list_columns("customers", chosen) if f.path not in hidden]
+        customfield_display.annotate_rows(context["rows"], columns, context.get("list_fields"))
+        context["custom_columns"] = columns
+        sort = context["sort"]
+        context["custom_column_heads"] = [
+            {
+                "key": f.key,
+                "label": f.label,
+                "active": sort.lstrip("-") == f.path,
+                "desc": sort.startswith("-"),
+                "sort": f.path if sort == f"-{f.path}" else f"-{f.path}",
+            }
+            for f in columns
+        ]
+        context["custom_column_choices"] = [
+            (f.key, f.label, f in columns)
+            for f in customfield_selectors.active_fields("customers")
+            if f.path not in hidden
+        ] or None
 
     def _page(self, request, customers, sort: str) -> dict:
         field = sort.lstrip("-")
@@ -272,7 +316,7 @@ class CustomerListView(PermissionMixin, View):
         rows_qs = selectors.customer_list_rows(customers)
         count, more = selectors.capped_count(customers)
         result = {"count": count, "count_more": more}
-        if field in NULLABLE_SORTS:
+        if field in NULLABLE_SORTS or customfield_filters.is_custom(field):  # custom fields: CUS-11
             # NULLs have no keyset position: plain pages, still no COUNT(*).
             page = request.GET.get("page", "1")
             number = int(page) if page.isdigit() and 0 < int(page) <= 1000 else 1
@@ -307,11 +351,16 @@ class FilterRowView(PermissionMixin, View):
 
     def get(self, request):
         field = request.GET.get("f", "")
-        if field and field not in selectors.FILTER_FIELDS:
+        if field and (
+            not selectors.is_filter_field(field)
+            or not field_policy.filterable(request.user, "customers", field)
+        ):
             return HttpResponse(_("未知的筛选字段。"), status=400)
         options = FilterOptions(request.user)
         row = options.row(selectors.Condition(field, "", "") if field else None)
-        return render(request, "customers/filter_row.html", {"row": row, "filter_fields": filter_fields()})
+        return render(
+            request, "customers/filter_row.html", {"row": row, "filter_fields": filter_fields(request.user)}
+        )
 
 
 class CustomerBulkView(PermissionMixin, View):
@@ -405,7 +454,7 @@ class CustomerFormView(ServiceFormView):
         return selectors.customer_get_for_user(user=self.request.user, customer_id=pk, write=True)
 
     def get_form(self):
-        return CustomerForm(self.request.POST or None, instance=self.object)
+        return CustomerForm(self.request.POST or None, instance=self.object, user=self.request.user)
 
     duplicate_warning = False
 
@@ -420,6 +469,7 @@ class CustomerFormView(ServiceFormView):
                     values=form.customer_values(),
                     ip=ip,
                     allow_duplicates=allow,
+                    custom_values=form.custom_values(),
                 )
             return services.customer_create(
                 actor=self.request.user,
@@ -427,6 +477,7 @@ class CustomerFormView(ServiceFormView):
                 contacts=form.first_contacts(),
                 ip=ip,
                 allow_duplicates=allow,
+                custom_values=form.custom_values(),
             )
         except ValidationError as exc:
             # 重名提示: the page offers 仍要保存 and the user resubmits with allow_duplicates.
@@ -470,11 +521,18 @@ PROFILE_FIELDS = (
 )
 
 
-def _profile(customer: Customer, regions: dict[int, DictionaryItem]) -> list[tuple[str, object, str]]:
-    """(label, value or None, kind) for the detail page's data grid."""
+def _profile(
+    customer: Customer, regions: dict[int, DictionaryItem], fields: FieldAccess | None = None
+) -> list[tuple[str, object, str]]:
+    """(label, value or None, kind) for the detail page's data grid; hidden fields left out and
+    masked ones masked (ORG-8) when `fields` is given."""
     rows = []
     for field, kind in PROFILE_FIELDS:
+        if fields is not None and not fields.visible(field):
+            continue
         value = getattr(customer, field)
+        if fields is not None and fields.is_masked(field):
+            value, kind = fields.display(field, value), "text"
         if kind == "region" and value is not None and value.parent_id in regions:
             value = f"{regions[value.parent_id].name} / {value.name}"
         elif kind == "tags":
@@ -483,6 +541,10 @@ def _profile(customer: Customer, regions: dict[int, DictionaryItem]) -> list[tup
             value = f"{value:,.2f}"
         rows.append((_field_label(field), value if value not in ("", None) else None, kind))
     return rows
+
+
+def _timeline_module(log) -> str:
+    return "contacts" if log.action.startswith("contact.") else "customers"
 
 
 class CustomerDetailView(PermissionMixin, View):
@@ -497,12 +559,23 @@ class CustomerDetailView(PermissionMixin, View):
         regions = {}
         if customer.region is not None and customer.region.parent_id:
             regions = {r.pk: r for r in DictionaryItem.objects.filter(pk=customer.region.parent_id)}
+        customer_fields = field_policy.field_access(user, "customers", field_policy.DETAIL)
+        timeline = selectors.customer_timeline(customer, contacts)
+        # Contacts' values read as in the contacts table below (a list).
+        field_policy.redact_timeline(user, timeline, _timeline_module, {"contacts": field_policy.LIST})
         context = {
             "customer": customer,
-            "profile": _profile(customer, regions),
+            "profile": _profile(customer, regions, customer_fields),
+            # Custom fields (CUS-11), formatted per type; hidden/masked per field permissions.
+            "custom_profile": customfield_display.detail_rows(
+                "customers", customer.custom_data, customer_fields
+            ),
             "contacts": contacts,
+            "customer_fields": customer_fields,
+            # The contacts table is a list of contacts: values masked "in lists" are masked there.
+            "contact_fields": field_policy.field_access(user, "contacts", field_policy.LIST),
             "accesses": selectors.customer_accesses(customer),
-            "timeline": selectors.customer_timeline(customer, contacts),
+            "timeline": timeline,
             "can_edit": can_edit,
             "can_delete": can_edit and policy.can(user, "customers.delete"),
             "can_share": can_share,
@@ -606,7 +679,7 @@ class ContactFormView(ServiceFormView):
 
     def get_form(self):
         self.customer  # noqa: B018 -- 404 before anything else when the customer is not editable
-        return ContactForm(self.request.POST or None, instance=self.object)
+        return ContactForm(self.request.POST or None, instance=self.object, user=self.request.user)
 
     def extra_context(self, form):
         return {"customer": self.customer}
@@ -615,10 +688,10 @@ class ContactFormView(ServiceFormView):
         ip = client_ip(self.request)
         if self.object:
             return services.contact_update(
-                actor=self.request.user, contact=self.object, values=form.cleaned_data, ip=ip
+                actor=self.request.user, contact=self.object, values=form.contact_values(), ip=ip
             )
         return services.contact_create(
-            actor=self.request.user, customer=self.customer, values=form.cleaned_data, ip=ip
+            actor=self.request.user, customer=self.customer, values=form.contact_values(), ip=ip
         )
 
     def success_message(self, saved):

@@ -58,7 +58,9 @@ def change_rows(log) -> list[tuple[str, str, str]]:
             try:
                 label = str(model._meta.get_field(field).verbose_name)
             except FieldDoesNotExist:
-                pass
+                from crm.customfields.selectors import label_for_model  # custom fields (CUS-11)
+
+                label = label_for_model(model, field) or field
         old, new = (values + [None, None])[:2] if isinstance(values, list) else (None, values)
         rows.append((label, _change_value(old), _change_value(new)))
     return rows

@@ -12,7 +12,9 @@ def test_seed_demo_loads_customers_once(db):
     assert Customer.objects.filter(owner__isnull=True, pool__is_default=True).exists()  # some in the pool
     assert Contact.objects.filter(is_primary=True).count() == customers
     assert set(Customer.objects.exclude(owner=None).values_list("owner__username", flat=True)) <= {
-        "sales1", "sales2", "manager"
+        "sales1",
+        "sales2",
+        "manager",
     }
     assert FollowUp.objects.filter(customer__owner__isnull=False).exists()
     call_command("seed_demo")
