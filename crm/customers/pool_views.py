@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
 
-from crm.access import policy
+from crm.access import field_policy, policy
 from crm.core.mixins import PermissionMixin, ServiceFormView, client_ip
 from crm.core.paging import keyset_page
 from crm.customers import pool_selectors, pool_services, recycle
@@ -72,6 +72,8 @@ class PoolListView(PermissionMixin, View):
             "assignees": list(pool_selectors.assignable_users(user)[:500]) if can_assign else [],
             "pending_count": pool_selectors.applications_to_decide(user).count() if can_decide else 0,
             "limits": PoolSettings.load(),
+            # Field permissions (ORG-8): the code is the only protectable field this list shows.
+            "show_code": "code" not in field_policy.hidden_fields(user, "customers"),
         }
         return render(request, "customers/pool/list.html", context)
 

@@ -416,3 +416,15 @@ def test_api_filter_or_sort_on_a_hidden_field_is_refused(users, customer):
     response = api.get("/api/v1/customers/", {"sort": "code"})
     assert response.status_code == 400
     assert api.get("/api/v1/customers/", {"q": "1381234"}).json()["results"] == []
+
+
+def test_pool_list_leaves_out_a_hidden_customer_code(client, users):
+    from crm.customers.services import default_pool
+
+    pooled = Customer.objects.create(name="公海字段权限客户", code="KHPOOL0001", pool=default_pool())
+    client.force_login(restrict(users["sales1"], {}))
+    assert pooled.code in page(client, "/pool/")
+
+    client.force_login(restrict(users["sales1"], {"customers.code": "hidden"}))
+    shown = page(client, "/pool/")
+    assert pooled.name in shown and pooled.code not in shown
