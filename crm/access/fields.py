@@ -119,6 +119,11 @@ def _models():
     return {"customers": Customer, "contacts": Contact}
 
 
+def module_of_model(model) -> str | None:
+    """The field-permission module of a model (for log rows about it), or None."""
+    return next((module for module, m in _models().items() if m is model), None)
+
+
 def _builtin(module: str) -> list[ProtectedField]:
     model = _models()[module]
     spec = _CUSTOMER_FIELDS if module == "customers" else _CONTACT_FIELDS

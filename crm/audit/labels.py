@@ -56,6 +56,11 @@ ACTION_LABELS = {
     "followup_template.updated": _("修改跟进模板"),
     "followup_template.deleted": _("删除跟进模板"),
     # Duplicate control, merge and protection (crm/customers/duplicates.py, merge.py, protection.py)
+    "saved_view.created": _("保存视图"),
+    "saved_view.updated": _("修改视图"),
+    "saved_view.deleted": _("删除视图"),
+    "saved_view.default_set": _("设为默认视图"),
+    "saved_view.default_cleared": _("取消默认视图"),
     "customer.merged": _("合并客户"),
     "customer.merged_into": _("被合并到其他客户"),
     "customer.protected": _("保护客户"),

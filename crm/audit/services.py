@@ -56,12 +56,20 @@ def log_actions_bulk(
     changes: dict[str, Any] | None = None,
     message: str = "",
     ip_address: str | None = None,
+    changes_by_target: dict[Any, dict[str, Any]] | None = None,
 ) -> int:
-    """One log row per target in one INSERT: bulk actions stay set-based and still audited."""
+    """One log row per target in one INSERT: bulk actions stay set-based and still audited.
+
+    `changes_by_target` ({target pk: changes}) gives each target its own changes (old → new per
+    record); a target it does not name gets `changes`."""
     if not targets:
         return 0
     content_type = ContentType.objects.get_for_model(targets[0])
     plain_changes = {k: _plain(v) for k, v in (changes or {}).items()}
+    by_target = {
+        pk: {k: _plain(v) for k, v in target_changes.items()}
+        for pk, target_changes in (changes_by_target or {}).items()
+    }
     rows = [
         OperationLog(
             actor=actor if getattr(actor, "pk", None) else None,
@@ -69,7 +77,7 @@ def log_actions_bulk(
             target_type=content_type,
             target_id=str(target.pk),
             target_repr=str(target)[:200],
-            changes=plain_changes,
+            changes=by_target.get(target.pk, plain_changes),
             message=message[:500],
             ip_address=ip_address,
         )

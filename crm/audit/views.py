@@ -1,10 +1,21 @@
+from django.contrib.contenttypes.models import ContentType
 from django.shortcuts import render
 from django.views import View
 
+from crm.access import field_policy
+from crm.access.fields import module_of_model
 from crm.accounts.models import User
 from crm.audit.models import OperationLog
 from crm.core.mixins import PermissionMixin
 from crm.core.paging import keyset_page
+
+_AS_LISTS = {"customers": field_policy.LIST, "contacts": field_policy.LIST}
+
+
+def _module_of_target(log) -> str | None:
+    if log.target_type_id is None:
+        return None
+    return module_of_model(ContentType.objects.get_for_id(log.target_type_id).model_class())
 
 
 class OperationLogListView(PermissionMixin, View):
@@ -22,4 +33,6 @@ class OperationLogListView(PermissionMixin, View):
             actor_ids = list(User.objects.filter(username__iexact=actor).values_list("pk", flat=True)[:1])
             logs = logs.filter(actor_id__in=actor_ids)
         page = keyset_page(logs, request.GET.get("cursor"), self.page_size)
+        # Field permissions (ORG-8): hidden values left out, masked ones masked, as in lists.
+        field_policy.redact_timeline(request.user, page.items, _module_of_target, _AS_LISTS)
         return render(request, "audit/list.html", {"page": page, "action": action, "actor": actor})
