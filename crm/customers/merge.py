@@ -87,6 +87,13 @@ def customer_merge(
     if "credit_code" in changes and source.credit_code:
         # The code is unique: free it on the record that goes away before the survivor takes it.
         Customer.objects.filter(pk=source.pk).update(credit_code=None)
+    # Custom fields (CUS-11): the survivor keeps its values and gains those it lacks.
+    custom = dict(target.custom_data or {})
+    for key, value in (source.custom_data or {}).items():
+        if custom.get(key) in (None, "", []) and value not in (None, "", []):
+            custom[key] = value
+            changes[f"custom.{key}"] = [None, value]
+    target.custom_data = custom
     if "name" in changes:
         _search_columns(target)
     target.full_clean(exclude=["code", "name_pinyin", "name_initials", "name_grams", "name_key"])

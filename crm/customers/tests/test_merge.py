@@ -167,3 +167,21 @@ def test_merge_page_is_404_for_a_customer_out_of_scope(client, users, pair):
     assert client.get(reverse("customer_duplicates:merge"), {"a": a.pk, "b": b.pk}).status_code == 403
     client.force_login(users["administrator"])
     assert client.get(reverse("customer_duplicates:merge"), {"a": a.pk, "b": 999999}).status_code == 404
+
+
+def test_merge_keeps_the_survivors_custom_values_and_fills_its_gaps(users, pair):
+    target, source = pair
+    Customer.objects.filter(pk=target.pk).update(custom_data={"intent": "强烈", "budget": ""})
+    Customer.objects.filter(pk=source.pk).update(
+        custom_data={"intent": "观望", "budget": "120000.00", "listed": True}
+    )
+    target.refresh_from_db()
+    source.refresh_from_db()
+
+    merged = customer_merge(actor=users["admin"], target=target, source=source)
+
+    merged.refresh_from_db()
+    assert merged.custom_data == {"intent": "强烈", "budget": "120000.00", "listed": True}
+    log = OperationLog.objects.get(action="customer.merged", target_id=str(merged.pk))
+    assert log.changes["custom.budget"] == [None, "120000.00"]
+    assert "custom.intent" not in log.changes
