@@ -53,22 +53,27 @@ def change_rows(log) -> list[tuple[str, str, str]]:
     model = ContentType.objects.get_for_id(log.target_type_id).model_class() if log.target_type_id else None
     rows = []
     for field, values in (log.changes or {}).items():
-        label = field
+        label, choices = field, {}
         if model is not None:
             try:
-                label = str(model._meta.get_field(field).verbose_name)
+                model_field = model._meta.get_field(field)
+                label = str(model_field.verbose_name)
+                # A field with choices was logged by its stored value: show its label.
+                choices = {str(k): v for k, v in getattr(model_field, "flatchoices", None) or ()}
             except FieldDoesNotExist:
                 from crm.customfields.selectors import label_for_model  # custom fields (CUS-11)
 
                 label = label_for_model(model, field) or field
         old, new = (values + [None, None])[:2] if isinstance(values, list) else (None, values)
-        rows.append((label, _change_value(old), _change_value(new)))
+        rows.append((label, _change_value(old, choices), _change_value(new, choices)))
     return rows
 
 
-def _change_value(value) -> str:
+def _change_value(value, choices: dict | None = None) -> str:
     if value is None or value == "" or value == []:
         return "∅"
+    if choices and str(value) in choices:
+        return str(choices[str(value)])
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(value, list):

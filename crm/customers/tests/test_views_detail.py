@@ -117,3 +117,14 @@ def test_delete_from_the_detail_page_moves_to_the_recycle_bin(client, users, cus
     customer.refresh_from_db()
     assert customer.deleted_at is not None
     assert client.get(f"/customers/{customer.pk}/").status_code == 404
+
+
+def test_timeline_shows_choice_labels_not_stored_values(client, users):
+    created = services.customer_create(
+        actor=users["sales1"], values={"name": "深圳市选项标签科技有限公司", "kind": Customer.Kind.INDIVIDUAL}
+    )
+    client.force_login(users["sales1"])
+    page = client.get(f"/customers/{created.pk}/").content.decode()
+    timeline = page[page.index("操作记录") :]
+    assert str(Customer.Kind.INDIVIDUAL.label) in timeline
+    assert "individual" not in timeline
