@@ -608,6 +608,19 @@ def recycle_rule_save(
     return rule
 
 
+def recycle_rule_preview_unsaved(*, actor, rule: RecycleRule | None, **values) -> tuple[Preview, str]:
+    """What the rule as filled in would recycle now, before it is saved (POOL-4): it is saved
+    with the same checks as `recycle_rule_save` inside a savepoint that is rolled back, so the
+    preview and the later run read exactly the same rule. Returns (preview, condition text)."""
+    with transaction.atomic():
+        saved = recycle_rule_save(actor=actor, rule=rule, **values)
+        loaded = rules_loaded(rule_ids=[saved.pk])[0]
+        preview = recycle_preview(loaded)
+        condition = condition_text(loaded)
+        transaction.set_rollback(True)
+    return preview, condition
+
+
 @transaction.atomic
 def recycle_rule_set_active(
     *, actor, rule: RecycleRule, is_active: bool, ip: str | None = None

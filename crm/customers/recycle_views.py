@@ -41,12 +41,37 @@ class RecycleRuleFormView(ServiceFormView):
 
     def extra_context(self, form) -> dict:
         level_names = {f"level_{lv.pk}" for lv in form.levels}
-        return {"level_fields": [form[name] for name in form.fields if name in level_names]}
+        return {
+            "level_fields": [form[name] for name in form.fields if name in level_names],
+            "limit": recycle.PREVIEW_LIMIT,
+            **getattr(self, "extra", {}),
+        }
 
     def save(self, form):
         return recycle.recycle_rule_save(
             actor=self.request.user, rule=self.object, ip=client_ip(self.request), **form.service_values()
         )
+
+    def post(self, request):
+        if "preview" not in request.POST:
+            return super().post(request)
+        # 预览: what the rule as filled in would recycle today, nothing saved.
+        self.object = self.load(self.pk) if self.pk else None
+        form = self.get_form()
+        if form.is_valid():
+            try:
+                self.preview, self.condition = recycle.recycle_rule_preview_unsaved(
+                    actor=request.user, rule=self.object, **form.service_values()
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return self.render(form)
+        return self.render(form, status=400)
+
+    def render(self, form, status=200):
+        self.extra = {"preview": getattr(self, "preview", None), "condition": getattr(self, "condition", "")}
+        return super().render(form, status)
 
     def success_message(self, saved):
         return _("回收规则“%(name)s”已保存。") % {"name": saved.name}

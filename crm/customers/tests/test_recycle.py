@@ -666,3 +666,60 @@ def test_two_runs_at_once_recycle_each_customer_once(users, monkeypatch):
     assert Customer.objects.filter(owner__isnull=True).count() == 60
     logs = OperationLog.objects.filter(action="pool.recycled")
     assert logs.count() == 60 and len(set(logs.values_list("target_id", flat=True))) == 60
+
+
+def test_an_unsaved_rule_is_previewed_before_saving_and_nothing_is_stored(users, login):
+    """The admin previews what a rule would recycle today, from the form, before saving it."""
+    owned(users["sales1"], "三十天未联系公司", claimed=40)
+    owned(users["sales1"], "刚领取公司", claimed=2)
+    client = login(users["admin"])
+    form = {
+        "name": "一月未联系",
+        "kind": "never_contacted",
+        "days": "30",
+        "warn_days_before": "0",
+        "is_active": "on",
+        "preview": "1",
+    }
+
+    response = client.post("/pool/settings/recycle/new/", form)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="recycle-unsaved-preview"' in page
+    assert "三十天未联系公司" in page and "刚领取公司" not in page
+    assert not RecycleRule.objects.exists()
+    assert not OperationLog.objects.filter(action__startswith="pool.recycle_rule").exists()
+    assert Customer.objects.filter(name="三十天未联系公司", owner=users["sales1"]).exists()
+
+
+def test_previewing_an_edited_rule_leaves_the_saved_rule_as_it_was(users, login):
+    owned(users["sales1"], "四十天未联系公司", claimed=40)
+    rule = rule_make(users["admin"], name="六十天未联系", kind="never_contacted", days=60)
+    client = login(users["admin"])
+
+    response = client.post(
+        f"/pool/settings/recycle/{rule.pk}/edit/",
+        {
+            "name": "六十天未联系",
+            "kind": "never_contacted",
+            "days": "30",
+            "warn_days_before": "0",
+            "is_active": "on",
+            "preview": "1",
+        },
+    )
+
+    assert response.status_code == 200 and "四十天未联系公司" in response.content.decode()
+    rule.refresh_from_db()
+    assert rule.days == 60
+
+
+def test_preview_of_bad_input_explains_and_stores_nothing(users, login):
+    client = login(users["admin"])
+    response = client.post(
+        "/pool/settings/recycle/new/", {"name": "", "kind": "no_followup", "days": "0", "preview": "1"}
+    )
+    assert response.status_code == 400
+    assert 'data-testid="recycle-unsaved-preview"' not in response.content.decode()
+    assert not RecycleRule.objects.exists()
