@@ -11,16 +11,19 @@ Permissions: claim and apply need pool.view + pool.create (领取); approve/reje
 assign and recall need pool.transfer (moving customers between the pool and people is the pool's
 "transfer" right; customers.transfer stays the owner-to-owner transfer of CUS-6); delete needs
 pool.delete; pools and limits need pool.settings. An owner may always give back (退回) their own
-customer.
+customer. The customer list's bulk 放入公海 (`pool_release_many`) needs customers.edit and follows
+the same two rules: own customers, and with pool.transfer customers in the actor's data scope.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crm.access import policy
 from crm.access.policy import PermissionRequiredError
@@ -461,6 +464,107 @@ def pool_release(
     )
     current.refresh_from_db()
     return current
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    """What a bulk release did: how many customers went to the pool, which were kept back
+    because they are protected (保护期)."""
+
+    count: int
+    protected: tuple[int, ...] = ()  # ids kept back: under protection
+    ids: tuple[int, ...] = ()  # ids put into the pool
+
+
+def releasable_customers(actor, customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """Of `customers`, the live owned ones `actor` may put into a pool: their own (like
+    `pool_release`, an owner may always give back), and, with pool.transfer, those whose owner is
+    in the actor's data scope (like `pool_recall`). One SQL condition, no query of its own."""
+    customers = customers.filter(owner__isnull=False, deleted_at__isnull=True)
+    allowed = Q(owner_id=actor.pk)
+    if policy.can(actor, "pool.view") and policy.can(actor, "pool.transfer"):
+        scope = policy.visible_q(actor, "owner")
+        allowed |= Q(owner__isnull=False) if scope is None else scope
+    return customers.filter(allowed)
+
+
+@transaction.atomic
+def pool_release_many(
+    *, actor, customers: QuerySet[Customer], pool: Pool, reason: str, ip: str | None = None
+) -> ReleaseResult:
+    """Put many customers into a pool at once (放入公海, the list's bulk action), set-based.
+
+    Like `pool_release` (own customers) and `pool_recall` (others' customers, with pool.transfer):
+    the former owner, time and reason are kept (so the reclaim window of POOL-3 applies), shares
+    and team are removed, one log entry per customer. Customers under protection (保护期) are
+    not released; the result names them, and a batch of only protected customers is refused.
+    `customers` is what the caller may change; those it may not put into a pool are left alone."""
+    _require(actor, "customers.edit")
+    reason = _check_reason(reason, _("请填写放入公海的原因。"))
+    if pool is None or not pools_visible(actor).filter(pk=pool.pk).exists():
+        raise ValidationError(_("请选择您可见的公海。"))
+    found = list(
+        releasable_customers(actor, customers)
+        .select_for_update(of=("self",))
+        .only("pk", "name", "owner_id", "pool_id", "protected_until")
+        .order_by("pk")[: MAX_BATCH + 1]
+    )
+    if len(found) > MAX_BATCH:
+        raise ValidationError(_("一次最多处理 %(max)d 个客户。") % {"max": MAX_BATCH})
+    now = timezone.now()
+    protected = [c.pk for c in found if c.protected_until is not None and c.protected_until > now]
+    rows = [c for c in found if c.pk not in protected]
+    if not rows and protected:
+        raise ValidationError(
+            ngettext(
+                "所选的 %(count)d 个客户在保护期内，不能放入公海，未做任何操作。",
+                "所选的 %(count)d 个客户在保护期内，不能放入公海，未做任何操作。",
+                len(protected),
+            )
+            % {"count": len(protected)}
+        )
+    if not rows:
+        return ReleaseResult(count=0)
+    ids = [c.pk for c in rows]
+    Customer.objects.filter(pk__in=ids, owner__isnull=False).update(
+        previous_owner=F("owner"),
+        owner=None,
+        department=None,
+        pool=pool,
+        claimed_at=None,
+        protected_until=None,
+        released_at=now,
+        release_reason=reason,
+        updated_at=now,
+    )
+    CustomerAccess.objects.filter(customer_id__in=ids).delete()
+    owners = {u.pk: str(u) for u in User.objects.filter(pk__in={c.owner_id for c in rows})}
+    pools = {p.pk: str(p) for p in Pool.objects.filter(pk__in={c.pool_id for c in rows} - {None})}
+    changes = {
+        c.pk: {
+            "owner": [owners.get(c.owner_id), None],
+            "pool": [pools.get(c.pool_id), str(pool)],
+            "release_reason": [None, reason],
+        }
+        for c in rows
+    }
+    own = [c for c in rows if c.owner_id == actor.pk]
+    others = [c for c in rows if c.owner_id != actor.pk]
+    log_actions_bulk(
+        actor=actor, action="pool.released", targets=own, changes_by_target=changes, ip_address=ip
+    )
+    log_actions_bulk(
+        actor=actor, action="pool.recalled", targets=others, changes_by_target=changes, ip_address=ip
+    )
+    Notification.objects.bulk_create(
+        Notification(
+            recipient_id=owner_id,
+            title=_("您的客户已被收回到“%(pool)s”") % {"pool": pool},
+            body=_("原因：%(reason)s") % {"reason": reason},
+        )
+        for owner_id in sorted({c.owner_id for c in others})
+    )
+    return ReleaseResult(count=len(rows), protected=tuple(protected), ids=tuple(ids))
 
 
 @transaction.atomic
