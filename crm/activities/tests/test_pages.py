@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from crm.activities import selectors, services
@@ -183,20 +182,29 @@ def test_reminder_page_tabs_with_bounded_queries(
     assert "逾期客户0" not in client.get("/activities/reminders/", {"tab": "overdue"}).content.decode()
 
 
-def test_customer_timeline_partial_and_selector(
-    users, customer, make_followup, django_assert_max_num_queries
+def test_customer_followups_selector_and_the_detail_feed(
+    client, users, customer, make_followup, django_assert_max_num_queries
 ):
     for i in range(3):
         followup = make_followup(content=f"记录{i}")
-    services.comment_create(actor=users["manager"], followup=followup, content="好")
+    services.comment_create(actor=users["manager"], followup=followup, content="很好的进展")
     with django_assert_max_num_queries(5):
         followups = selectors.followups_for_customer(users["manager"], customer, limit=2)
-        html = render_to_string(
-            "activities/_customer_timeline.html", {"followups": followups, "customer": customer}
-        )
     assert [f.content for f in followups] == ["记录2", "记录1"]
-    assert "记录2" in html and "记录0" not in html and "好" in html
     assert selectors.followups_for_customer(users["sales2"], customer) == []
+
+    client.force_login(users["manager"])
+    page = client.get(f"/customers/{customer.pk}/").content.decode()
+    feed = page[page.index('data-testid="timeline"') :]
+    assert feed.count('data-testid="feed-followup"') == 3 and "很好的进展" in feed
+    # Newest first, follow-ups and log entries mixed in one feed.
+    assert feed.index("记录2") < feed.index("记录0")
+    assert 'data-testid="timeline-event"' in feed
+    only_log = client.get(f"/customers/{customer.pk}/", {"feed": "log"}).content.decode()
+    assert 'data-testid="feed-followup"' not in only_log and 'data-testid="timeline-event"' in only_log
+    only_followups = client.get(f"/customers/{customer.pk}/", {"feed": "followups"}).content.decode()
+    assert 'data-testid="timeline-event"' not in only_followups
+    assert only_followups.count('data-testid="feed-followup"') == 3
 
 
 def test_author_edit_and_delete_buttons_disappear_after_24_hours(client, users, make_followup):
