@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "crm.messaging",
     "crm.customers",
     "crm.customfields",
+    "crm.savedviews",
     "crm.activities",
     "crm.api",
 ]

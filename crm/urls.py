@@ -24,6 +24,7 @@ urlpatterns = [
         include(("crm.customfields.urls", "customfields"), namespace="customer_fields"),
         {"target": "customers"},
     ),
+    path("saved-views/", include("crm.savedviews.urls")),
     path("customers/", include("crm.customers.urls")),
     path("activities/", include("crm.activities.urls")),
     path("pool/", include("crm.customers.pool_urls")),

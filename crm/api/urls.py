@@ -8,6 +8,7 @@ from crm.api.views import OfflineSwaggerView
 from crm.customers.api import ContactViewSet, CustomerViewSet, DictionaryItemViewSet
 from crm.customers.pool_api import ClaimRequestViewSet, PoolViewSet, RecycleRuleViewSet
 from crm.customfields.api import CustomFieldViewSet
+from crm.savedviews.api import SavedViewViewSet
 
 router = DefaultRouter()
 router.register("users", UserViewSet, basename="user")
@@ -17,6 +18,7 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("dictionaries", DictionaryItemViewSet, basename="dictionary")
 router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
+router.register("saved-views", SavedViewViewSet, basename="saved-view")
 router.register("followups", FollowUpViewSet, basename="followup")
 router.register("followup-templates", FollowUpTemplateViewSet, basename="followup-template")
 router.register("pool/applications", ClaimRequestViewSet, basename="pool-application")

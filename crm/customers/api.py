@@ -33,8 +33,10 @@ from crm.api.serializers import StrictSerializer
 from crm.core.mixins import client_ip
 from crm.customers import (
     api_tools,
+    bulk_services,
     duplicates,
     merge,
+    pool_services,
     protection,
     selectors,
     services,
@@ -308,6 +310,29 @@ class CustomerTransferSerializer(StrictSerializer):
     )
 
 
+class CustomerReleaseSerializer(StrictSerializer):
+    customer_ids = _bulk_ids_field()
+    pool_id = serializers.IntegerField(
+        min_value=1, max_value=MAX_DB_INT, help_text="id of a pool the caller sees"
+    )
+    reason = serializers.CharField(
+        allow_blank=True, max_length=1000, help_text="why (at most 200 characters)"
+    )
+
+
+class CustomerBulkUpdateSerializer(StrictSerializer):
+    customer_ids = _bulk_ids_field()
+    field = serializers.CharField(
+        max_length=80,
+        help_text="status, category, value_level, stage, region, industry, source (a dictionary value "
+        "id), tags, next_contact_at, or custom.<key> of a choice, yes/no, date, number or money custom field",
+    )
+    value = serializers.JSONField(help_text="the new value")
+    mode = serializers.ChoiceField(
+        choices=["replace", "append"], default="replace", help_text="tags only: append adds to the tags"
+    )
+
+
 class CustomerShareSerializer(StrictSerializer):
     customer_ids = _bulk_ids_field()
     user_ids = serializers.ListField(
@@ -437,6 +462,8 @@ class CustomerViewSet(viewsets.GenericViewSet):
         "recycle_bin": None,
         "restore": None,
         "purge": "customers.settings",
+        "release": "customers.edit",
+        "bulk_update": "customers.edit",
     }
     ordering = ("-created_at", "-pk")
 
@@ -571,6 +598,48 @@ class CustomerViewSet(viewsets.GenericViewSet):
             customers=Customer.objects.filter(pk__in=found),
             users=data.validated_data["user_ids"],
             can_edit=data.validated_data["can_edit"],
+            ip=client_ip(request),
+        )
+        return _bulk_result(count, requested, found)
+
+    @extend_schema(request=CustomerReleaseSerializer, responses={200: BulkResultSerializer})
+    @action(detail=False, methods=["post"])
+    def release(self, request):
+        """Put customers into a pool (放入公海) with a reason: the caller's own customers, and with
+        pool.transfer those whose owner is in the caller's scope. Customers under protection stay
+        (listed in not_found); a batch of only protected customers answers 400."""
+        data = CustomerReleaseSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        requested = set(data.validated_data["customer_ids"])
+        pool = selectors.pools_visible(request.user).filter(pk=data.validated_data["pool_id"]).first()
+        if pool is None:
+            raise _bad_request("pool_id", _("请选择您可见的公海。"))
+        result = pool_services.pool_release_many(
+            actor=request.user,
+            customers=selectors.customers_editable(request.user).filter(pk__in=requested),
+            pool=pool,
+            reason=data.validated_data["reason"],
+            ip=client_ip(request),
+        )
+        return _bulk_result(result.count, requested, set(result.ids))
+
+    @extend_schema(request=CustomerBulkUpdateSerializer, responses={200: BulkResultSerializer})
+    @action(detail=False, methods=["post"], url_path="bulk-update")
+    def bulk_update(self, request):
+        """Set one field to one value on many customers (批量修改字段). count is how many changed;
+        a customer that already had the value counts as found but not changed."""
+        data = CustomerBulkUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        requested = set(data.validated_data["customer_ids"])
+        found = set(
+            selectors.customers_editable(request.user).filter(pk__in=requested).values_list("pk", flat=True)
+        )
+        count = bulk_services.customers_bulk_update(
+            actor=request.user,
+            customers=Customer.objects.filter(pk__in=found),
+            field=data.validated_data["field"],
+            value=data.validated_data["value"],
+            mode=data.validated_data["mode"],
             ip=client_ip(request),
         )
         return _bulk_result(count, requested, found)

@@ -6,6 +6,7 @@ with the user or the user is on its team, or when it lies in a pool the user may
 
 from dataclasses import dataclass
 
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
@@ -234,6 +235,9 @@ def _condition_q(condition: Condition) -> Q:
     return Q(**{f"{field}__{lookup}": value})
 
 
+condition_q = _condition_q  # public: list_params validates saved conditions with it (no query)
+
+
 def customer_list(
     *,
     user,
@@ -285,6 +289,96 @@ def capped_count(customers: QuerySet, cap: int = 1000) -> tuple[int, bool]:
     return min(found, cap), found > cap
 
 
+# ---------------------------------------------------------------- list: group-by counts (CUS-2)
+
+# Fields the list may be grouped by: all foreign keys, so one GROUP BY on an indexed column.
+GROUP_FIELDS = (
+    "status",
+    "category",
+    "value_level",
+    "stage",
+    "industry",
+    "source",
+    "region",
+    "owner",
+    "department",
+    "pool",
+)
+GROUP_LIMIT = 20
+GROUP_TIMEOUT_MS = 10_000
+
+
+class GroupTimeoutError(Exception):
+    """The group-by query ran longer than GROUP_TIMEOUT_MS and was cancelled."""
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    value: int | None  # the id, None for "empty"
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    field: str
+    groups: list[GroupCount]
+    other: int  # rows in the groups after the first GROUP_LIMIT ("其他")
+    other_groups: int
+    total: int
+
+
+def _group_labels(field: str, ids: list[int]) -> dict[int, str]:
+    from crm.accounts.models import Department, User
+    from crm.customers.models import DictionaryItem
+
+    if not ids:
+        return {}
+    if field == "owner":
+        return {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
+    if field == "department":
+        return dict(Department.objects.filter(pk__in=ids).values_list("pk", "name"))
+    if field == "pool":
+        return dict(Pool.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return {item.pk: str(item) for item in DictionaryItem.objects.filter(pk__in=ids)}
+
+
+def customer_group_counts(
+    customers: QuerySet[Customer], field: str, *, user=None, limit: int = GROUP_LIMIT
+) -> GroupCounts:
+    """How many of `customers` (the list's queryset: same scope, search and filters) fall on each
+    value of `field`: one GROUP BY query, plus one for the labels of the first `limit` values.
+    Raises BadFilterError for a field that is not on the allow-list or hidden from the user."""
+    if field not in GROUP_FIELDS:
+        raise BadFilterError(field)
+    if user is not None and field in field_policy.hidden_fields(user, "customers"):
+        raise BadFilterError(field)
+    from django.db.models import Count
+
+    column = f"{field}_id"
+    # A list whose scope joins shares is DISTINCT: count customers, not their share rows.
+    counter = Count("pk", distinct=True) if customers.query.distinct else Count("pk")
+    grouped = customers.order_by().values_list(column).annotate(n=counter)
+    if connection.vendor == "postgresql":
+        # Cap the cost of a very large scope (全部 over a million rows): the database cancels the
+        # query after GROUP_TIMEOUT_MS and the caller gets GroupTimeoutError.
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL statement_timeout = {int(GROUP_TIMEOUT_MS)}")
+                rows = list(grouped)
+        except OperationalError as exc:
+            raise GroupTimeoutError from exc
+    else:
+        rows = list(grouped)
+    rows.sort(key=lambda r: (-r[1], r[0] is None, r[0] or 0))
+    top, rest = rows[:limit], rows[limit:]
+    labels = _group_labels(field, [pk for pk, _n in top if pk is not None])
+    groups = [GroupCount(pk, labels.get(pk, "") if pk is not None else "", n) for pk, n in top]
+    other = sum(n for _pk, n in rest)
+    return GroupCounts(field, groups, other, len(rest), sum(g.count for g in groups) + other)
+
+
 def contacts_of(customer: Customer) -> list[Contact]:
     return list(customer.contacts.all())
 
@@ -334,6 +428,30 @@ def customer_timeline(customer: Customer, contacts: list[Contact], limit: int = 
     return list(
         OperationLog.objects.filter(about).select_related("actor").order_by("-created_at", "-id")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One line of a customer's activity feed: a follow-up or an operation-log entry."""
+
+    kind: str  # "followup" | "log"
+    at: object  # datetime
+    item: object
+
+
+FEEDS = ("all", "followups", "log")
+
+
+def customer_feed(followups: list, logs: list, feed: str = "all") -> list[FeedEntry]:
+    """Follow-ups (with their comments) and log entries of a customer in one newest-first list,
+    from the two bounded reads the detail page already makes (CUS-3); tasks and approvals join
+    here when they exist."""
+    entries = []
+    if feed in ("all", "followups"):
+        entries += [FeedEntry("followup", f.followed_at, f) for f in followups]
+    if feed in ("all", "log"):
+        entries += [FeedEntry("log", log.created_at, log) for log in logs]
+    return sorted(entries, key=lambda e: e.at, reverse=True)
 
 
 def customers_in_recycle_bin(user) -> QuerySet[Customer]:

@@ -23,7 +23,7 @@ from crm.access.field_policy import FieldAccess
 from crm.accounts.models import User
 from crm.activities.selectors import followups_for_customer
 from crm.core.mixins import PermissionMixin, ServiceFormView, client_ip
-from crm.customers import selectors, services, settings_services, team_services
+from crm.customers import bulk_services, pool_services, selectors, services, settings_services, team_services
 from crm.customers.forms import (
     AccessForm,
     ContactForm,
@@ -38,6 +38,7 @@ from crm.customers.services import DICTIONARY_FIELDS
 from crm.customfields import display as customfield_display
 from crm.customfields import filters as customfield_filters
 from crm.customfields import selectors as customfield_selectors
+from crm.savedviews import selectors as savedview_selectors
 
 MAX_BULK = 500
 MAX_CONDITIONS = 10
@@ -73,13 +74,14 @@ COLUMNS = (
 )
 
 
-def _columns(sort: str, hidden: frozenset[str] = frozenset()) -> list[dict]:
+def _columns(sort: str, hidden: frozenset[str] = frozenset(), shown: list[str] | None = None) -> list[dict]:
     """Table headers; a sortable one links to its sort, flipping the direction when active.
-    Columns of fields hidden from the user (ORG-8) are left out."""
+    Columns of fields hidden from the user (ORG-8) are left out; `shown`: the built-in columns
+    ticked in the column chooser (None: all); the name column is always shown."""
     current, descending = sort.lstrip("-"), sort.startswith("-")
     columns = []
     for key, label, sortable in COLUMNS:
-        if key in hidden:
+        if key in hidden or (shown is not None and key != "name" and key not in shown):
             continue
         active = sortable and key == current
         if active:
@@ -242,19 +244,73 @@ def filter_fields(user=None) -> list[tuple[str, str]]:
     ]
 
 
+def _list_state(request) -> tuple[str, str, str, list[selectors.Condition]]:
+    """(quick search, scope tab, sort, advanced conditions) of the list's query string."""
+    query = request.GET.get("q", "").strip()[:100]
+    scope = request.GET.get("scope", "all")
+    if scope not in dict(SCOPES):
+        scope = "all"
+    sort = request.GET.get("sort", "-created_at")[:60]  # room for "-custom.<key>" (CUS-11)
+    return query, scope, sort, _conditions(request)
+
+
+def _list_query(request, *drop: str) -> str:
+    """The list's query string without paging (and without `drop`): what a saved view stores and
+    what group-by counts and their links start from."""
+    params = request.GET.copy()
+    for key in ("cursor", "page", "view", *drop):
+        params.pop(key, None)
+    return params.urlencode()
+
+
+def _chosen_columns(request, hidden: frozenset[str]) -> list[str] | None:
+    """Built-in columns ticked in the column chooser (`cols`), None when the chooser was not used."""
+    if not request.GET.get("cc_set"):
+        return None
+    keys = {key for key, _label, _sortable in COLUMNS} - hidden
+    return [c for c in request.GET.getlist("cols")[:50] if c in keys]
+
+
+GROUP_LABELS = {
+    "owner": gettext_lazy("负责人"),
+    "department": gettext_lazy("所属部门"),
+    "pool": gettext_lazy("公海"),
+}
+
+
+def group_fields(user) -> list[tuple[str, str]]:
+    """What the list may be grouped by (分组统计), without fields hidden from the user (ORG-8)."""
+    hidden = field_policy.hidden_fields(user, "customers")
+    return [
+        (field, str(GROUP_LABELS.get(field) or _field_label(field)))
+        for field in selectors.GROUP_FIELDS
+        if field not in hidden
+    ]
+
+
 class CustomerListView(PermissionMixin, View):
     permission = "customers.view"
     page_size = selectors.LIST_PAGE_SIZE
 
     def get(self, request):
         user = request.user
-        query = request.GET.get("q", "").strip()[:100]
-        scope = request.GET.get("scope", "all")
-        if scope not in dict(SCOPES):
-            scope = "all"
-        sort = request.GET.get("sort", "-created_at")[:60]  # room for "-custom.<key>" (CUS-11)
-        conditions = _conditions(request)
+        # Saved views (CUS-2): `?view=<id>` alone opens one; no parameters at all opens the
+        # user's default view. Either way the view's parameters land in the URL and go through
+        # the same selector and access policy as typed ones.
+        if set(request.GET) == {"view"}:
+            view = savedview_selectors.view_get_for_user(
+                user=user, pk=request.GET["view"], list_key="customers"
+            )
+            return redirect(savedview_selectors.list_url(view))
+        if not request.GET:
+            default = savedview_selectors.default_view(user, "customers")
+            if default is not None:
+                return redirect(savedview_selectors.list_url(default))
+        query, scope, sort, conditions = _list_state(request)
+        hidden = field_policy.hidden_fields(user, "customers")
+        chosen = _chosen_columns(request, hidden)
         options = FilterOptions(user)
+        columns = _columns(sort, hidden, chosen)
         context = {
             "query": query,
             "scope": scope,
@@ -262,7 +318,16 @@ class CustomerListView(PermissionMixin, View):
             "sort": sort,
             "filter_fields": filter_fields(user),
             "filter_rows": [options.row(c) for c in conditions if selectors.is_filter_field(c.field)],
-            "columns": _columns(sort, field_policy.hidden_fields(user, "customers")),
+            "columns": columns,
+            "show": {c["key"]: True for c in columns},
+            "builtin_column_choices": [
+                (key, label, chosen is None or key in chosen)
+                for key, label, _sortable in COLUMNS
+                if key != "name" and key not in hidden
+            ],
+            "group_fields": group_fields(user),
+            "list_query": _list_query(request),
+            **self._saved_views(request),
             "list_fields": field_policy.field_access(user, "customers", field_policy.LIST),
             "can_create": policy.can(user, "customers.create"),
             "can_transfer": policy.can(user, "customers.transfer"),
@@ -282,8 +347,35 @@ class CustomerListView(PermissionMixin, View):
                 "筛选条件“%(condition)s”无效：只能按列表提供的字段、条件和取值筛选或排序。"
             ) % {"condition": str(exc)[:80]}
             return render(request, "customers/list.html", context, status=400)
-        context["any_bulk"] = context["can_transfer"] or context["can_share"] or context["can_delete"]
+        context.update(_bulk_more_context(user))  # 放入公海 and 批量修改字段 in the bulk bar
+        context["any_bulk"] = any(
+            context[k] for k in ("can_transfer", "can_share", "can_delete", "can_release", "can_bulk_edit")
+        )
         return render(request, "customers/list.html", context)
+
+    def _saved_views(self, request) -> dict:
+        """The views menu: the user's own views, then the shared ones (one query)."""
+        user = request.user
+        views = list(savedview_selectors.views_visible(user, "customers"))
+        active_id = request.GET.get("view", "")
+        active = next((v for v in views if str(v.pk) == active_id), None)
+        for view in views:
+            view.mine = view.owner_id == user.pk
+            view.manageable = savedview_selectors.can_manage(user, view)
+            view.url = savedview_selectors.list_url(view)
+        modified = False
+        if active is not None:
+            from crm.customers import list_params
+
+            here = list_params.params_from_query(_list_query(request))
+            stored = list_params.params_from_query(list_params.params_to_query(active.params or {}))
+            modified = {k: v for k, v in here.items() if v} != {k: v for k, v in stored.items() if v}
+        return {
+            "saved_views": views,
+            "active_view": active,
+            "active_view_modified": modified,
+            "can_share_views": savedview_selectors.can_share(user, "customers"),
+        }
 
     def _custom_columns(self, request, context) -> None:
         """Custom-field columns (CUS-11): the ones ticked in the column chooser (`cc`), or by
@@ -363,12 +455,67 @@ class FilterRowView(PermissionMixin, View):
         )
 
 
+class CustomerGroupView(PermissionMixin, View):
+    """Group-by counts (分组统计) of the list's current result: the same selector, scope, search
+    and filters, grouped by one field (`by`) in one GROUP BY query. Loaded by htmx only when the
+    user asks for it, so a large scope pays for it only then."""
+
+    permission = "customers.view"
+
+    def get(self, request):
+        import time
+
+        user = request.user
+        field = request.GET.get("by", "")
+        if not field:  # the panel's close button
+            return HttpResponse("")
+        labels = dict(group_fields(user))
+        query, scope, sort, conditions = _list_state(request)
+        context = {"field": field, "field_label": labels.get(field, "")}
+        try:
+            if field not in labels:
+                raise selectors.BadFilterError(field)
+            customers = selectors.customer_list(
+                user=user, query=query, conditions=conditions, sort=sort, scope=scope
+            )
+            started = time.perf_counter()
+            counts = selectors.customer_group_counts(customers, field, user=user)
+            context["elapsed_ms"] = round((time.perf_counter() - started) * 1000)
+        except selectors.BadFilterError as exc:
+            context["filter_error"] = _(
+                "筛选条件“%(condition)s”无效：只能按列表提供的字段、条件和取值筛选或排序。"
+            ) % {"condition": str(exc)[:80]}
+            return render(request, "customers/group_counts.html", context, status=400)
+        except selectors.GroupTimeoutError:
+            context["filter_error"] = _("分组统计超时：请先缩小范围或加上筛选条件再分组。")
+            return render(request, "customers/group_counts.html", context, status=503)
+        base = _list_query(request, "by")
+        list_url = reverse("customers:list")
+        rows = []
+        for group in counts.groups:
+            if group.value is None:
+                link = f"{list_url}?{base}&f={field}&op=empty&v="
+            else:
+                link = f"{list_url}?{base}&f={field}&op=is&v={group.value}"
+            rows.append(
+                {"label": group.label, "empty": group.value is None, "count": group.count, "url": link}
+            )
+        context.update({"counts": counts, "rows": rows})
+        return render(request, "customers/group_counts.html", context)
+
+
 class CustomerBulkView(PermissionMixin, View):
     """Transfer, share or delete the ticked customers. Only customers the user may change are
     touched: the posted ids go through `customers_editable` in one query."""
 
     permission = "customers.view"
-    actions = {"transfer": "customers.transfer", "share": "customers.share", "delete": "customers.delete"}
+    actions = {
+        "transfer": "customers.transfer",
+        "share": "customers.share",
+        "delete": "customers.delete",
+        "release": "customers.edit",
+        "edit": "customers.edit",
+    }
 
     def post(self, request):
         action = request.POST.get("action", "")
@@ -424,6 +571,70 @@ class CustomerBulkView(PermissionMixin, View):
         return ngettext("已将 %(count)d 个客户移入回收站。", "已将 %(count)d 个客户移入回收站。", deleted) % {
             "count": deleted
         }
+
+    def release(self, request, customers, ip) -> str:
+        """放入公海: own customers, and with pool.transfer those in the user's scope; protected
+        customers stay (the message says how many)."""
+        pool = selectors.pools_visible(request.user).filter(pk=_int(request.POST.get("pool"))).first()
+        if pool is None:
+            raise ValidationError(_("请选择您可见的公海。"))
+        result = pool_services.pool_release_many(
+            actor=request.user, customers=customers, pool=pool, reason=request.POST.get("reason", ""), ip=ip
+        )
+        if not result.count:
+            raise ValidationError(_("所选客户中没有您可以放入公海的客户。"))
+        done = ngettext(
+            "已将 %(count)d 个客户放入“%(pool)s”。", "已将 %(count)d 个客户放入“%(pool)s”。", result.count
+        ) % {"count": result.count, "pool": pool}
+        if result.protected:
+            skipped = len(result.protected)
+            done += " " + ngettext(
+                "%(count)d 个客户在保护期内，未放入公海。",
+                "%(count)d 个客户在保护期内，未放入公海。",
+                skipped,
+            ) % {"count": skipped}
+        return done
+
+    def edit(self, request, customers, ip) -> str:
+        """批量修改字段: one field, one value, for the ticked customers the user may change."""
+        field = request.POST.get("field", "")
+        mode = request.POST.get("mode") or bulk_services.REPLACE
+        changed = bulk_services.customers_bulk_update(
+            actor=request.user,
+            customers=customers,
+            field=field,
+            value=request.POST.get("value", ""),
+            mode=mode,
+            ip=ip,
+        )
+        label = bulk_services.bulk_field(request.user, field).label
+        return ngettext(
+            "已修改 %(count)d 个客户的“%(field)s”。", "已修改 %(count)d 个客户的“%(field)s”。", changed
+        ) % {"count": changed, "field": label}
+
+
+def _bulk_more_context(user) -> dict:
+    """The bulk bar's 放入公海 (pools, the default one first choice) and 批量修改字段 (fields)."""
+    can_edit = policy.can(user, "customers.edit")
+    pools = list(selectors.pools_visible(user).order_by("-is_default", "pk")) if can_edit else []
+    fields = bulk_services.bulk_fields(user) if can_edit else []
+    return {
+        "can_release": bool(pools),
+        "bulk_pools": pools,
+        "can_bulk_edit": bool(fields),
+        "bulk_fields": fields,
+    }
+
+
+class CustomerBulkValueView(PermissionMixin, View):
+    """The value input of 批量修改字段 for the chosen field (htmx): a select of the active
+    dictionary values, a date, a number, tags with replace/append."""
+
+    permission = "customers.edit"
+
+    def get(self, request):
+        field = bulk_services.bulk_field(request.user, request.GET.get("field", ""))
+        return render(request, "customers/bulk_value.html", {"field": field})
 
 
 def _for_form(exc: ValidationError, form) -> ValidationError:
@@ -547,6 +758,13 @@ def _timeline_module(log) -> str:
     return "contacts" if log.action.startswith("contact.") else "customers"
 
 
+FEED_TABS = (
+    ("all", gettext_lazy("全部动态")),
+    ("followups", gettext_lazy("跟进记录")),
+    ("log", gettext_lazy("操作记录")),
+)
+
+
 class CustomerDetailView(PermissionMixin, View):
     permission = "customers.view"
 
@@ -561,6 +779,9 @@ class CustomerDetailView(PermissionMixin, View):
             regions = {r.pk: r for r in DictionaryItem.objects.filter(pk=customer.region.parent_id)}
         customer_fields = field_policy.field_access(user, "customers", field_policy.DETAIL)
         timeline = selectors.customer_timeline(customer, contacts)
+        followups = followups_for_customer(user, customer)
+        feed = request.GET.get("feed", "all")
+        feed = feed if feed in selectors.FEEDS else "all"
         # Contacts' values read as in the contacts table below (a list).
         field_policy.redact_timeline(user, timeline, _timeline_module, {"contacts": field_policy.LIST})
         context = {
@@ -583,7 +804,10 @@ class CustomerDetailView(PermissionMixin, View):
             "can_edit_contact": can_edit and policy.can(user, "contacts.edit"),
             "can_delete_contact": can_edit and policy.can(user, "contacts.delete"),
             "access_form": AccessForm() if can_share else None,
-            "followups": followups_for_customer(user, customer),
+            "followups": followups,
+            "feed": feed,
+            "feeds": FEED_TABS,
+            "feed_entries": selectors.customer_feed(followups, timeline, feed),
             # Protection and giving back to the pool are the owner's (or an admin's) to decide.
             "can_protect": customer.owner_id is not None
             and (customer.owner_id == user.pk or policy.can(user, "customers.settings")),

@@ -107,3 +107,45 @@ def test_sales_and_manager_work_customers_pool_and_follow_ups(page, make_user, a
     ]:
         assert page.goto(url).status == 200
         screenshot(page, name)
+
+
+def test_saved_view_and_group_counts_on_the_list(page, make_user, ui, screenshot):
+    from crm.customers import services
+    from crm.customers.models import DictionaryItem
+    from crm.savedviews.models import SavedView
+
+    sales = make_user("sales1", roles=["sales"], name="李娜")
+    status = DictionaryItem.objects.filter(kind="status").first()
+    for name in ("深圳市中兴通讯股份有限公司", "中兴物联科技有限公司", "华为技术有限公司"):
+        services.customer_create(actor=sales, values={"name": name, "status": status})
+
+    ui.login(page, "sales1", USER_PASSWORD)
+    page.goto("/customers/?scope=all&q=中兴")
+    assert page.locator("[data-testid=customer-row]").count() == 2
+
+    # Save the current list as a view, then open it again from the views menu.
+    page.click("[data-testid=saved-views] > a")
+    page.click("[data-testid=save-view]")
+    page.fill("[data-testid=save-view-name]", "中兴相关")
+    with page.expect_navigation():
+        page.click("[data-testid=save-view-submit]")
+    view = SavedView.objects.get(owner=sales, name="中兴相关")
+    assert view.params["q"] == "中兴"
+    page.goto("/customers/?scope=all")
+    assert page.locator("[data-testid=customer-row]").count() == 3
+    page.click("[data-testid=saved-views] > a")
+    with page.expect_navigation():
+        page.click(f"[data-testid=saved-view][data-view='{view.pk}']")
+    assert page.locator("[data-testid=customer-row]").count() == 2
+    assert "中兴相关" in page.locator("[data-testid=saved-views]").inner_text()
+
+    # Group the view's result by status: the counts add up to the rows.
+    page.click("[data-testid=group-by] > button")
+    page.click("[data-testid=group-by] [data-group=status]")
+    page.wait_for_selector("[data-testid=group-counts]")
+    assert page.locator("[data-testid=group-count]").first.get_attribute("data-count") == "2"
+    screenshot(page, "customer-list-views-and-groups")
+    page.click("[data-testid=saved-views] > a")
+    page.wait_for_selector("[data-testid=save-view]", state="visible")
+    screenshot(page, "customer-list-views-menu")
+    assert page.console_errors == []

@@ -15,6 +15,8 @@ CUSTOMER_PATHS = {
     "/api/v1/customers/{id}/team/",
     "/api/v1/customers/transfer/",
     "/api/v1/customers/share/",
+    "/api/v1/customers/release/",
+    "/api/v1/customers/bulk-update/",
     "/api/v1/customers/recycle-bin/",
     "/api/v1/customers/recycle-bin/restore/",
     "/api/v1/customers/recycle-bin/purge/",
