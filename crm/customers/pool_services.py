@@ -172,6 +172,25 @@ def _public_customer(actor, customer_id: int) -> Customer:
     return customer
 
 
+def send_to_pool(ids: list[int], *, pool: Pool, reason, now) -> int:
+    """Put these owned customers into `pool` in one UPDATE: the owner becomes the previous owner
+    (so the reclaim window applies), claim and protection end, the reason is kept; their shares
+    and team go with the owner. `reason` may be a text or an SQL expression (per-row reasons)."""
+    moved = Customer.objects.filter(pk__in=ids, owner__isnull=False).update(
+        previous_owner=F("owner"),
+        owner=None,
+        department=None,
+        pool=pool,
+        claimed_at=None,
+        protected_until=None,
+        released_at=now,
+        release_reason=reason,
+        updated_at=now,
+    )
+    CustomerAccess.objects.filter(customer_id__in=ids).delete()
+    return moved
+
+
 def _take(customer_ids: list[int], to_user, now) -> int:
     """The conditional UPDATE that hands public customers to a user; returns the rows taken."""
     return Customer.objects.filter(pk__in=customer_ids, owner__isnull=True, deleted_at__isnull=True).update(
@@ -396,18 +415,7 @@ def pool_recall(
     )
     ids = [c.pk for c in rows]
     now = timezone.now()
-    Customer.objects.filter(pk__in=ids, owner__isnull=False).update(
-        previous_owner=F("owner"),
-        owner=None,
-        department=None,
-        pool=pool,
-        claimed_at=None,
-        protected_until=None,
-        released_at=now,
-        release_reason=reason,
-        updated_at=now,
-    )
-    CustomerAccess.objects.filter(customer_id__in=ids).delete()
+    send_to_pool(ids, pool=pool, reason=reason, now=now)
     log_actions_bulk(
         actor=actor,
         action="pool.recalled",
@@ -526,18 +534,7 @@ def pool_release_many(
     if not rows:
         return ReleaseResult(count=0)
     ids = [c.pk for c in rows]
-    Customer.objects.filter(pk__in=ids, owner__isnull=False).update(
-        previous_owner=F("owner"),
-        owner=None,
-        department=None,
-        pool=pool,
-        claimed_at=None,
-        protected_until=None,
-        released_at=now,
-        release_reason=reason,
-        updated_at=now,
-    )
-    CustomerAccess.objects.filter(customer_id__in=ids).delete()
+    send_to_pool(ids, pool=pool, reason=reason, now=now)
     owners = {u.pk: str(u) for u in User.objects.filter(pk__in={c.owner_id for c in rows})}
     pools = {p.pk: str(p) for p in Pool.objects.filter(pk__in={c.pool_id for c in rows} - {None})}
     changes = {

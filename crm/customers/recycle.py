@@ -54,12 +54,12 @@ from crm.accounts.models import Department
 from crm.audit.services import diff, log_action, log_actions_bulk
 from crm.customers.models import (
     Customer,
-    CustomerAccess,
     DictionaryItem,
     Pool,
     RecycleRule,
     RecycleWarning,
 )
+from crm.customers.pool_services import send_to_pool
 from crm.messaging.models import Notification
 
 RECYCLE_BATCH = 5000  # customers locked and moved per transaction
@@ -284,18 +284,7 @@ def _recycle_rule(rule: RecycleRule, *, now: datetime, actor, ip: str | None) ->
                 break
             last_pk = rows[-1].pk
             ids = [c.pk for c in rows]
-            Customer.objects.filter(pk__in=ids, owner__isnull=False).update(
-                previous_owner=F("owner"),
-                owner=None,
-                department=None,
-                pool=pool,
-                claimed_at=None,
-                protected_until=None,
-                released_at=now,
-                release_reason=reason,
-                updated_at=now,
-            )
-            CustomerAccess.objects.filter(customer_id__in=ids).delete()
+            send_to_pool(ids, pool=pool, reason=reason, now=now)
             by_days: dict[int, list[Customer]] = defaultdict(list)
             for customer in rows:
                 by_days[customer.recycle_days].append(customer)

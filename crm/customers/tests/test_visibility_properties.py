@@ -51,6 +51,18 @@ def subordinates(index: int, managers: dict[int, int | None]) -> set[int]:
     return found
 
 
+def owner_in_scope(kind: str, owner: int, viewer: int, managers: dict, departments: dict) -> bool:
+    """The oracle of the data scopes: is `owner` inside `viewer`'s scope of this kind?"""
+    if kind == "all":
+        return True
+    if kind == "self":
+        return owner == viewer
+    if kind == "subordinates":
+        return owner == viewer or owner in subordinates(viewer, managers)
+    # department_tree
+    return owner == viewer or departments[owner].path.startswith(departments[viewer].path)
+
+
 @settings(
     max_examples=30,
     deadline=None,
@@ -104,14 +116,7 @@ def test_customer_visibility_matches_the_oracle(org, data):
             for index, (customer, owner, deleted) in enumerate(customers):
                 if kind == "none" or deleted or owner is None:
                     continue
-                if kind == "all":
-                    in_scope = True
-                elif kind == "self":
-                    in_scope = owner == viewer
-                elif kind == "subordinates":
-                    in_scope = owner == viewer or owner in subordinates(viewer, managers)
-                else:  # department_tree
-                    in_scope = owner == viewer or departments[owner].path.startswith(departments[viewer].path)
+                in_scope = owner_in_scope(kind, owner, viewer, managers, departments)
                 if in_scope or (index, viewer) in granted:
                     expected.add(customer.pk)
             fresh = User.objects.get(pk=user.pk)
@@ -229,14 +234,7 @@ def test_visibility_and_write_access_with_teams_and_delegations_match_the_oracle
             for index, (customer, owner, deleted) in enumerate(customers):
                 if kind == "none" or deleted:
                     continue
-                if kind == "all":
-                    in_scope = True
-                elif kind == "self":
-                    in_scope = owner == viewer
-                elif kind == "subordinates":
-                    in_scope = owner == viewer or owner in subordinates(viewer, managers)
-                else:  # department_tree
-                    in_scope = owner == viewer or departments[owner].path.startswith(departments[viewer].path)
+                in_scope = owner_in_scope(kind, owner, viewer, managers, departments)
                 key = (index, viewer)
                 if in_scope or key in read_grants or key in delegated:
                     seen.add(customer.pk)
