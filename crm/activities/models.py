@@ -18,8 +18,23 @@ class FollowUp(models.Model):
         MESSAGE = "message", _("发微信/短信")
         OTHER = "other", _("其他")
 
+    # A follow-up belongs to a customer or to a lead (LEAD-1); converting the lead moves its
+    # follow-ups to the new customer (the lead stays linked, as history).
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="followups", verbose_name=_("客户")
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="followups",
+        verbose_name=_("客户"),
+    )
+    lead = models.ForeignKey(
+        "leads.Lead",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,  # a converted lead's follow-ups stay with the customer
+        related_name="followups",
+        verbose_name=_("线索"),
     )
     contact = models.ForeignKey(
         "customers.Contact",
@@ -66,10 +81,18 @@ class FollowUp(models.Model):
                 name="followup_next_action_idx",
                 condition=models.Q(next_contact_at__isnull=False),
             ),
+            models.Index(fields=["lead", "-created_at"], name="followup_lead_recent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False) | models.Q(lead__isnull=False),
+                name="followup_customer_or_lead",
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer} · {timezone.localtime(self.followed_at):%Y-%m-%d %H:%M}"
+        about = self.customer if self.customer_id else self.lead
+        return f"{about} · {timezone.localtime(self.followed_at):%Y-%m-%d %H:%M}"
 
 
 class FollowUpComment(models.Model):
