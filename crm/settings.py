@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "crm.customfields",
     "crm.savedviews",
     "crm.activities",
+    "crm.products",
+    "crm.leads",
+    "crm.approvals",
     "crm.api",
 ]
 
@@ -249,6 +252,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CustomerKindEnum": "crm.customers.models.Customer.Kind",
         "RecycleRuleKindEnum": "crm.customers.models.RecycleRule.Kind",
+        "PricePolicyKindEnum": "crm.products.models.PricePolicy.Kind",
     },
 }
 

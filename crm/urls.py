@@ -27,7 +27,10 @@ urlpatterns = [
     path("saved-views/", include("crm.savedviews.urls")),
     path("customers/", include("crm.customers.urls")),
     path("activities/", include("crm.activities.urls")),
+    path("leads/", include("crm.leads.urls")),
     path("pool/", include("crm.customers.pool_urls")),
+    path("products/", include("crm.products.urls")),
+    path("approvals/", include("crm.approvals.urls")),
     path("api/", include("crm.api.urls")),
 ]
 

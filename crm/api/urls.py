@@ -5,9 +5,18 @@ from rest_framework.routers import DefaultRouter
 from crm.accounts.api import DepartmentViewSet, RoleViewSet, TokenLoginView, UserViewSet
 from crm.activities.api import FollowUpTemplateViewSet, FollowUpViewSet
 from crm.api.views import OfflineSwaggerView
+from crm.approvals.api import ApprovalFlowViewSet, ApprovalRequestViewSet, ApprovalTaskViewSet
 from crm.customers.api import ContactViewSet, CustomerViewSet, DictionaryItemViewSet
 from crm.customers.pool_api import ClaimRequestViewSet, PoolViewSet, RecycleRuleViewSet
 from crm.customfields.api import CustomFieldViewSet
+from crm.leads.api import LeadViewSet
+from crm.products.api import (
+    PricePolicyViewSet,
+    ProductCategoryViewSet,
+    ProductRegistrationViewSet,
+    ProductViewSet,
+    SupplierViewSet,
+)
 from crm.savedviews.api import SavedViewViewSet
 
 router = DefaultRouter()
@@ -16,6 +25,7 @@ router.register("departments", DepartmentViewSet, basename="department")
 router.register("roles", RoleViewSet, basename="role")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("leads", LeadViewSet, basename="lead")
 router.register("dictionaries", DictionaryItemViewSet, basename="dictionary")
 router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
 router.register("saved-views", SavedViewViewSet, basename="saved-view")
@@ -24,6 +34,14 @@ router.register("followup-templates", FollowUpTemplateViewSet, basename="followu
 router.register("pool/applications", ClaimRequestViewSet, basename="pool-application")
 router.register("pool/recycle-rules", RecycleRuleViewSet, basename="pool-recycle-rule")
 router.register("pool", PoolViewSet, basename="pool")
+router.register("approval-flows", ApprovalFlowViewSet, basename="approval-flow")
+router.register("approval-tasks", ApprovalTaskViewSet, basename="approval-task")
+router.register("approval-requests", ApprovalRequestViewSet, basename="approval-request")
+router.register("products", ProductViewSet, basename="product")
+router.register("product-categories", ProductCategoryViewSet, basename="product-category")
+router.register("suppliers", SupplierViewSet, basename="supplier")
+router.register("price-policies", PricePolicyViewSet, basename="price-policy")
+router.register("product-registrations", ProductRegistrationViewSet, basename="product-registration")
 
 urlpatterns = [
     path("v1/auth/token/", TokenLoginView.as_view(), name="api-token"),

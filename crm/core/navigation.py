@@ -31,12 +31,14 @@ NAVIGATION: list[NavSection] = [
             NavEntry("home", _("首页"), "home", "home"),
             NavEntry("messages", _("消息中心"), "bell", "messaging:list"),
             NavEntry("reminders", _("我的提醒"), "alarm", "messaging:reminders"),
+            NavEntry("approvals", _("我的审批"), "checklist", "approvals:mine"),
         ),
     ),
     NavSection(
         _("客户"),
         (
             NavEntry("customers", _("客户列表"), "building-store", "customers:list", "customers.view"),
+            NavEntry("leads", _("线索"), "target-arrow", "leads:list", "leads.view"),
             NavEntry("pool", _("公海"), "lifebuoy", "pool:list", "pool.view"),
             NavEntry("followups", _("跟进记录"), "message-dots", "activities:list", "activities.view"),
             NavEntry(
@@ -78,12 +80,21 @@ NAVIGATION: list[NavSection] = [
         ),
     ),
     NavSection(
+        _("产品"),
+        (
+            NavEntry("products", _("产品列表"), "package", "products:list", "products.view"),
+            NavEntry("product_categories", _("产品分类"), "category", "products:categories", "products.view"),
+            NavEntry("suppliers", _("供应商"), "truck", "products:suppliers", "products.view"),
+        ),
+    ),
+    NavSection(
         _("组织与权限"),
         (
             NavEntry("departments", _("部门与小组"), "sitemap", "accounts:departments", "departments.view"),
             NavEntry("users", _("员工"), "users", "accounts:users", "users.view"),
             NavEntry("roles", _("角色权限"), "shield-lock", "accounts:roles", "roles.view"),
             NavEntry("auditlog", _("操作日志"), "history", "audit:list", "auditlog.view"),
+            NavEntry("approval_flows", _("审批流设置"), "git-branch", "approvals:flows", "settings.settings"),
         ),
     ),
 ]

@@ -110,7 +110,7 @@ def test_admin_builds_org_and_new_user_sees_only_what_the_role_allows(page, admi
     assert (
         ui.nav_keys(page)
         == expected_nav_keys(role_permissions)
-        == {"home", "messages", "reminders", "departments", "users"}
+        == {"home", "messages", "reminders", "approvals", "departments", "users"}
     )
 
     # Allowed pages open, read-only: no create buttons without users.create / departments.create.

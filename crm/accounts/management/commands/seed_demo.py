@@ -84,6 +84,12 @@ class Command(BaseCommand):
         from crm.customers.demo import seed_customers
 
         customers = seed_customers()
+        from crm.leads.demo import seed_leads
+
+        seed_leads()
+        from crm.products.demo import seed_products
+
+        seed_products()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} users, {customers} customers created).")
         )
