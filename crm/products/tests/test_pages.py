@@ -262,3 +262,16 @@ def test_navigation_and_bounded_queries_on_the_detail_page(
         response = client.get(reverse("products:detail", args=[lock.pk]), {"customer": customers["mine"].pk})
     assert response.status_code == 200
     assert response.content.decode().count("SN-") == 5
+
+
+def test_customer_detail_page_shows_the_customers_registrations(client, users, catalog, customers):
+    services.registration_create(
+        actor=users["admin"],
+        product=catalog["lock"],
+        serial_number="SN-DETAIL-1",
+        customer=customers["mine"],
+        registered_on=date(2026, 1, 1),
+    )
+    client.force_login(users["sales1"])
+    page = client.get(f"/customers/{customers['mine'].pk}/").content.decode()
+    assert 'data-testid="customer-registrations"' in page and "SN-DETAIL-1" in page
