@@ -65,7 +65,9 @@ INSTALLED_APPS = [
     "crm.activities",
     "crm.products",
     "crm.leads",
+    "crm.opportunities",
     "crm.approvals",
+    "crm.quotes",
     "crm.api",
 ]
 
@@ -192,6 +194,7 @@ STATICFILES_DIRS = [
     ("vendor/tabler-icons", _NODE / "@tabler/icons-webfont/dist"),
     ("vendor/htmx", _NODE / "htmx.org/dist"),
     ("vendor/tom-select", _NODE / "tom-select/dist"),
+    ("vendor/sortablejs", _NODE / "sortablejs"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -253,6 +256,9 @@ SPECTACULAR_SETTINGS = {
         "CustomerKindEnum": "crm.customers.models.Customer.Kind",
         "RecycleRuleKindEnum": "crm.customers.models.RecycleRule.Kind",
         "PricePolicyKindEnum": "crm.products.models.PricePolicy.Kind",
+        # Opportunity.Status and Stage.Kind are the same choice set (open / won / lost).
+        "OpportunityStatusEnum": "crm.opportunities.models.Opportunity.Status",
+        "QuoteStatusEnum": "crm.quotes.models.Quote.Status",
     },
 }
 

@@ -28,8 +28,10 @@ urlpatterns = [
     path("customers/", include("crm.customers.urls")),
     path("activities/", include("crm.activities.urls")),
     path("leads/", include("crm.leads.urls")),
+    path("opportunities/", include("crm.opportunities.urls")),
     path("pool/", include("crm.customers.pool_urls")),
     path("products/", include("crm.products.urls")),
+    path("quotes/", include("crm.quotes.urls")),
     path("approvals/", include("crm.approvals.urls")),
     path("api/", include("crm.api.urls")),
 ]

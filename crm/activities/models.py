@@ -36,6 +36,15 @@ class FollowUp(models.Model):
         related_name="followups",
         verbose_name=_("线索"),
     )
+    # An opportunity's follow-up (OPP-1) also carries the opportunity's customer.
+    opportunity = models.ForeignKey(
+        "opportunities.Opportunity",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followups",
+        verbose_name=_("商机"),
+    )
     contact = models.ForeignKey(
         "customers.Contact",
         null=True,
@@ -82,6 +91,7 @@ class FollowUp(models.Model):
                 condition=models.Q(next_contact_at__isnull=False),
             ),
             models.Index(fields=["lead", "-created_at"], name="followup_lead_recent_idx"),
+            models.Index(fields=["opportunity", "-created_at"], name="followup_opp_recent_idx"),
         ]
         constraints = [
             models.CheckConstraint(

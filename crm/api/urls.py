@@ -10,6 +10,7 @@ from crm.customers.api import ContactViewSet, CustomerViewSet, DictionaryItemVie
 from crm.customers.pool_api import ClaimRequestViewSet, PoolViewSet, RecycleRuleViewSet
 from crm.customfields.api import CustomFieldViewSet
 from crm.leads.api import LeadViewSet
+from crm.opportunities.api import OpportunityViewSet, StageGroupViewSet
 from crm.products.api import (
     PricePolicyViewSet,
     ProductCategoryViewSet,
@@ -17,6 +18,7 @@ from crm.products.api import (
     ProductViewSet,
     SupplierViewSet,
 )
+from crm.quotes.api import QuoteViewSet
 from crm.savedviews.api import SavedViewViewSet
 
 router = DefaultRouter()
@@ -26,6 +28,8 @@ router.register("roles", RoleViewSet, basename="role")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("leads", LeadViewSet, basename="lead")
+router.register("opportunities", OpportunityViewSet, basename="opportunity")
+router.register("stage-groups", StageGroupViewSet, basename="stage-group")
 router.register("dictionaries", DictionaryItemViewSet, basename="dictionary")
 router.register("custom-fields", CustomFieldViewSet, basename="custom-field")
 router.register("saved-views", SavedViewViewSet, basename="saved-view")
@@ -42,6 +46,7 @@ router.register("product-categories", ProductCategoryViewSet, basename="product-
 router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("price-policies", PricePolicyViewSet, basename="price-policy")
 router.register("product-registrations", ProductRegistrationViewSet, basename="product-registration")
+router.register("quotes", QuoteViewSet, basename="quote")
 
 urlpatterns = [
     path("v1/auth/token/", TokenLoginView.as_view(), name="api-token"),

@@ -96,6 +96,16 @@ ACTION_LABELS = {
     "lead.invalidated": _("标记线索无效"),
     "lead.deleted": _("删除线索"),
     "lead.converted": _("线索转化为客户"),
+    # Quotes (crm/quotes/services.py)
+    "quote.created": _("新建报价单"),
+    "quote.updated": _("修改报价单"),
+    "quote.deleted": _("删除报价单"),
+    "quote.copied": _("复制报价单"),
+    "quote.sent": _("发送报价单"),
+    "quote.accepted": _("客户接受报价"),
+    "quote.rejected": _("客户拒绝报价"),
+    "quote.expired": _("报价单过期"),
+    "quote_limit.updated": _("修改报价折扣权限"),
     # Products (crm/products/services.py)
     "product.created": _("新建产品"),
     "product.updated": _("修改产品"),
@@ -129,4 +139,16 @@ ACTION_LABELS = {
     "approval.completed": _("审批通过"),
     "approval.resubmitted": _("重新提交审批"),
     "approval.withdrawn": _("撤回审批"),
+    # Opportunities (crm/opportunities/services.py)
+    "opportunity.created": _("新建商机"),
+    "opportunity.updated": _("修改商机"),
+    "opportunity.stage_changed": _("推进商机阶段"),
+    "opportunity.won": _("商机赢单"),
+    "opportunity.lost": _("商机输单"),
+    "opportunity.reopened": _("重新打开商机"),
+    "opportunity.transferred": _("转移商机"),
+    "opportunity.deleted": _("删除商机"),
+    "stage_group.created": _("新建商机阶段组"),
+    "stage.created": _("新建商机阶段"),
+    "stage.updated": _("修改商机阶段"),
 }

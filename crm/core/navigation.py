@@ -39,6 +39,8 @@ NAVIGATION: list[NavSection] = [
         (
             NavEntry("customers", _("客户列表"), "building-store", "customers:list", "customers.view"),
             NavEntry("leads", _("线索"), "target-arrow", "leads:list", "leads.view"),
+            NavEntry("opportunities", _("商机"), "briefcase", "opportunities:kanban", "opportunities.view"),
+            NavEntry("quotes", _("报价"), "file-invoice", "quotes:list", "quotes.view"),
             NavEntry("pool", _("公海"), "lifebuoy", "pool:list", "pool.view"),
             NavEntry("followups", _("跟进记录"), "message-dots", "activities:list", "activities.view"),
             NavEntry(
@@ -95,6 +97,13 @@ NAVIGATION: list[NavSection] = [
             NavEntry("roles", _("角色权限"), "shield-lock", "accounts:roles", "roles.view"),
             NavEntry("auditlog", _("操作日志"), "history", "audit:list", "auditlog.view"),
             NavEntry("approval_flows", _("审批流设置"), "git-branch", "approvals:flows", "settings.settings"),
+            NavEntry(
+                "opportunity_stages",
+                _("商机阶段设置"),
+                "list-numbers",
+                "opportunities:settings",
+                "settings.settings",
+            ),
         ),
     ),
 ]

@@ -73,10 +73,13 @@ DICTIONARY_FIELDS = {
 # ---------------------------------------------------------------- numbering
 
 
+NUMBER_PREFIXES = {"customer": "KH", "quote": "BJ"}  # default prefixes; admins may change them
+
+
 def number_next(*, key: str, now: datetime | None = None) -> str:
     """The next code for `key` under its numbering rule; race-free (the sequence row is locked)."""
     rule, _created = NumberingRule.objects.get_or_create(
-        key=key, defaults={"prefix": "KH" if key == "customer" else key[:4].upper()}
+        key=key, defaults={"prefix": NUMBER_PREFIXES.get(key, key[:4].upper())}
     )
     period = timezone.localtime(now or timezone.now()).strftime(rule.date_part) if rule.date_part else ""
     with transaction.atomic():

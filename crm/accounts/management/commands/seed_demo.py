@@ -90,6 +90,12 @@ class Command(BaseCommand):
         from crm.products.demo import seed_products
 
         seed_products()
+        from crm.opportunities.demo import seed_opportunities
+
+        seed_opportunities()
+        from crm.quotes.demo import seed_quotes
+
+        seed_quotes()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} users, {customers} customers created).")
         )
