@@ -1,5 +1,7 @@
 from django import template
 from django.forms import CheckboxInput, CheckboxSelectMultiple, RadioSelect, Select, SelectMultiple
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -74,6 +76,13 @@ def _change_value(value, choices: dict | None = None) -> str:
         return "∅"
     if choices and str(value) in choices:
         return str(choices[str(value)])
+    if isinstance(value, str) and len(value) > 16 and value[4:5] == "-" and value[10:11] in ("T", " "):
+        # A date-time logged as ISO text: show it in local time, to the minute.
+        moment = parse_datetime(value)
+        if moment is not None:
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            return moment.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(value, list):

@@ -128,3 +128,20 @@ def test_timeline_shows_choice_labels_not_stored_values(client, users):
     timeline = page[page.index("操作记录") :]
     assert str(Customer.Kind.INDIVIDUAL.label) in timeline
     assert "individual" not in timeline
+
+
+def test_timeline_shows_logged_date_times_in_local_time(client, users):
+    from datetime import UTC, datetime
+
+    created = services.customer_create(
+        actor=users["sales1"],
+        values={
+            "name": "深圳市时间显示科技有限公司",
+            "next_contact_at": datetime(2026, 12, 7, 0, 56, 17, tzinfo=UTC),
+        },
+    )
+    client.force_login(users["sales1"])
+    page = client.get(f"/customers/{created.pk}/", {"feed": "log"}).content.decode()
+    timeline = page[page.index('data-testid="timeline"') :]
+    assert "2026-12-07 08:56" in timeline  # Asia/Shanghai
+    assert "00:56:17" not in timeline
