@@ -74,10 +74,12 @@ def role_list() -> QuerySet[Role]:
     )
 
 
-def users_for_picker(query: str, limit: int = 20) -> list[User]:
+def users_for_picker(query: str, limit: int = 20, *, within: QuerySet[User] | None = None) -> list[User]:
     """Active colleagues whose username or name contains `query`, for the user pickers that load
-    their options as the user types (transfer, share): only names and departments leave here."""
-    users = User.objects.filter(is_active=True).select_related("department")
+    their options as the user types (transfer, share): only names and departments leave here.
+    `within` narrows them (e.g. to the viewer's data scope)."""
+    users = (within if within is not None else User.objects.all()).filter(is_active=True)
+    users = users.select_related("department")
     query = query.strip()[:50]
     if query:
         users = users.filter(

@@ -98,8 +98,11 @@ def password_change(request):
 
 @login_required
 def user_picker(request):
-    """Options for the user pickers that load as the user types: [{"value", "text"}, ...]."""
-    users = selectors.users_for_picker(request.GET.get("q", ""))
+    """Options for the user pickers that load as the user types: [{"value", "text"}, ...];
+    `scope=visible` offers only colleagues in the viewer's data scope (lead and opportunity
+    transfers, whose services accept only those)."""
+    within = policy.visible_users(request.user) if request.GET.get("scope") == "visible" else None
+    users = selectors.users_for_picker(request.GET.get("q", ""), within=within)
     options = [
         {"value": u.pk, "text": f"{u}（{u.department.name}）" if u.department_id else str(u)} for u in users
     ]

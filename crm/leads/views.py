@@ -50,7 +50,6 @@ class LeadListView(PermissionMixin, View):
                 "can_convert": policy.can(user, "leads.edit") and policy.can(user, "customers.create"),
                 "can_edit": policy.can(user, "leads.edit"),
                 "can_delete": policy.can(user, "leads.delete"),
-                "transfer_users": policy.visible_users(user).filter(is_active=True).order_by("username"),
             },
         )
 
@@ -99,7 +98,6 @@ def _detail_context(request, lead, **extra) -> dict:
         "can_follow": policy.can(user, "activities.create") and lead.status != Lead.Status.CONVERTED,
         "can_delete": policy.can(user, "leads.delete"),
         "can_transfer": policy.can(user, "leads.transfer") and lead.status != Lead.Status.CONVERTED,
-        "transfer_users": policy.visible_users(user).filter(is_active=True).order_by("username"),
         **extra,
     }
 

@@ -62,7 +62,6 @@ class OpportunityListView(PermissionMixin, View):
                 "page": page,
                 "can_create": policy.can(user, "opportunities.create"),
                 "can_transfer": policy.can(user, "opportunities.transfer"),
-                "transfer_users": policy.visible_users(user).filter(is_active=True).order_by("username"),
             },
         )
 
@@ -280,7 +279,6 @@ def _detail_context(request, opp, **extra) -> dict:
         "can_follow": policy.can(user, "activities.create"),
         "can_delete": policy.can(user, "opportunities.delete"),
         "can_transfer": policy.can(user, "opportunities.transfer"),
-        "transfer_users": policy.visible_users(user).filter(is_active=True).order_by("username"),
         **extra,
     }
 

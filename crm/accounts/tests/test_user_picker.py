@@ -33,3 +33,12 @@ def test_customer_list_no_longer_carries_every_user(client, users, org):
     page = client.get("/customers/").content.decode()
     assert 'data-user-picker="/org/users/pick/"' in page
     assert "远方同事" not in page
+
+
+def test_picker_can_offer_only_colleagues_in_the_viewers_scope(client, users, org):
+    """Lead and opportunity transfers accept only users in the actor's data scope."""
+    client.force_login(users["manager"])  # 本部门及下级: 销售中心 and below
+    everyone = {o["value"] for o in client.get("/org/users/pick/", {"q": "", "scope": "all"}).json()}
+    in_scope = {o["value"] for o in client.get("/org/users/pick/", {"scope": "visible"}).json()}
+    assert users["sales1"].pk in in_scope and users["sales2"].pk in in_scope
+    assert users["finance"].pk not in in_scope and users["finance"].pk in everyone

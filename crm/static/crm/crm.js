@@ -21,7 +21,9 @@ document.addEventListener("DOMContentLoaded", () => {
       preload: "focus",
       shouldLoad: () => true,
       load: (query, callback) => {
-        fetch(`${el.dataset.userPicker}?q=${encodeURIComponent(query)}`, { credentials: "same-origin" })
+        const url = el.dataset.userPicker;
+        const joiner = url.includes("?") ? "&" : "?";
+        fetch(`${url}${joiner}q=${encodeURIComponent(query)}`, { credentials: "same-origin" })
           .then((response) => response.json())
           .then(callback)
           .catch(() => callback());
