@@ -68,6 +68,10 @@ INSTALLED_APPS = [
     "crm.opportunities",
     "crm.approvals",
     "crm.quotes",
+    "crm.contracts",
+    "crm.receivables",
+    "crm.invoices",
+    "crm.points",
     "crm.api",
 ]
 

@@ -237,6 +237,8 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True)
     last_followup_at = models.DateTimeField(_("最近跟进时间"), null=True, blank=True)
+    # The last won opportunity or approved contract; kept by those services for the NO_DEAL rule.
+    last_deal_at = models.DateTimeField(_("最近成交时间"), null=True, blank=True)
     next_contact_at = models.DateTimeField(_("下次联系时间"), null=True, blank=True)
     protected_until = models.DateTimeField(_("保护截止"), null=True, blank=True)
     previous_owner = models.ForeignKey(
@@ -602,12 +604,13 @@ class RecycleRule(models.Model):
     """A recycle rule (回收策略, POOL-4): owned customers that meet its condition go back to a pool
     automatically (crm/customers/recycle.py, daily job). Protected customers are always exempt.
 
-    Rules on deals ("no won contract within N days") and on contract end dates need contracts,
-    which do not exist yet; they will be added as kinds when contracts do."""
+    NO_DEAL counts days since the last deal (a won opportunity or an approved contract, kept in
+    `Customer.last_deal_at`), or since the customer was claimed or created if it never had one."""
 
     class Kind(models.TextChoices):
         NEVER_CONTACTED = "never_contacted", _("领取后从未跟进")
         NO_FOLLOWUP = "no_followup", _("长期未跟进")
+        NO_DEAL = "no_deal", _("长期未成交")
 
     name = models.CharField(_("规则名称"), max_length=64)
     kind = models.CharField(_("回收条件"), max_length=20, choices=Kind, default=Kind.NO_FOLLOWUP)
@@ -631,6 +634,7 @@ class RecycleRule(models.Model):
         DictionaryItem, blank=True, related_name="+", verbose_name=_("不回收的客户状态")
     )
     exempt_scheduled = models.BooleanField(_("不回收已约定下次联系的客户"), default=False)
+    exempt_open_opportunities = models.BooleanField(_("不回收有进行中商机的客户"), default=False)
     warn_days_before = models.PositiveIntegerField(_("提前提醒（天）"), default=0)
     pool = models.ForeignKey(
         Pool,

@@ -39,8 +39,14 @@ class Quote(models.Model):
         related_name="quotes",
         verbose_name=_("联系人"),
     )
-    # The opportunity this quote answers (OPP) will be linked here once crm.opportunities exists:
-    # add `opportunity = ForeignKey("opportunities.Opportunity", null=True, ...)` in a new migration.
+    opportunity = models.ForeignKey(
+        "opportunities.Opportunity",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="quotes",
+        verbose_name=_("商机"),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quotes", verbose_name=_("负责人")
     )
