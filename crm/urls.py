@@ -32,6 +32,10 @@ urlpatterns = [
     path("pool/", include("crm.customers.pool_urls")),
     path("products/", include("crm.products.urls")),
     path("quotes/", include("crm.quotes.urls")),
+    path("contracts/", include("crm.contracts.urls")),
+    path("receivables/", include("crm.receivables.urls")),
+    path("invoices/", include("crm.invoices.urls")),
+    path("points/", include("crm.points.urls")),
     path("approvals/", include("crm.approvals.urls")),
     path("api/", include("crm.api.urls")),
 ]

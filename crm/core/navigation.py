@@ -82,6 +82,12 @@ NAVIGATION: list[NavSection] = [
         ),
     ),
     NavSection(
+        _("合同与回款"),
+        (
+            # Entries: contracts, payment plans, receivables, invoices (each module adds its own).
+        ),
+    ),
+    NavSection(
         _("产品"),
         (
             NavEntry("products", _("产品列表"), "package", "products:list", "products.view"),

@@ -4,6 +4,8 @@ Later modules extend this command with their own demo records. The demo password
 trying the product only.
 """
 
+from importlib import import_module
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -96,6 +98,9 @@ class Command(BaseCommand):
         from crm.quotes.demo import seed_quotes
 
         seed_quotes()
+        # Contracts in every approval state, then their plans, receivables, invoices and points.
+        for module in ("contracts", "receivables", "invoices", "points"):
+            import_module(f"crm.{module}.demo").seed()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} users, {customers} customers created).")
         )

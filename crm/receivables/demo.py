@@ -1,0 +1,5 @@
+"""Demo records for seed_demo (idempotent)."""
+
+
+def seed() -> None:
+    pass
