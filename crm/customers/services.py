@@ -73,7 +73,13 @@ DICTIONARY_FIELDS = {
 # ---------------------------------------------------------------- numbering
 
 
-NUMBER_PREFIXES = {"customer": "KH", "quote": "BJ"}  # default prefixes; admins may change them
+NUMBER_PREFIXES = {
+    "customer": "KH",
+    "quote": "BJ",
+    "contract": "HT",
+    "receivable": "HK",
+    "invoice": "FP",
+}  # default prefixes; admins may change them
 
 
 def number_next(*, key: str, now: datetime | None = None) -> str:
