@@ -20,6 +20,8 @@ from crm.core.mixins import client_ip
 from crm.customers.models import Contact, Customer, DictionaryItem
 from crm.opportunities import selectors, services
 from crm.opportunities.models import Opportunity, OpportunityLine, Stage, StageGroup
+from crm.opportunities.stats import StatsFilters, opportunity_stats
+from crm.opportunities.stats_views import StatsFilterForm
 from crm.products.models import Product
 
 MAX_BULK = 5000
@@ -176,6 +178,43 @@ def _lines(data) -> list[services.LineInput] | None:
     ]
 
 
+class _StageFiguresSerializer(serializers.Serializer):
+    stage = serializers.IntegerField(source="stage.pk")
+    stage_name = serializers.CharField(source="stage.name")
+    kind = serializers.CharField(source="stage.kind")
+    win_rate = serializers.IntegerField(source="stage.win_rate")
+    count = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    weighted = serializers.DecimalField(max_digits=18, decimal_places=2)
+    reached = serializers.IntegerField()
+
+
+class _StatusFiguresSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class _LostReasonSerializer(serializers.Serializer):
+    reason = serializers.IntegerField(source="reason.pk", allow_null=True, default=None)
+    reason_name = serializers.CharField(source="reason.name", allow_null=True, default=None)
+    count = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class OpportunityStatsSerializer(serializers.Serializer):
+    group = serializers.IntegerField(source="group.pk")
+    group_name = serializers.CharField(source="group.name")
+    total_count = serializers.IntegerField()
+    total_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    win_rate = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+    weighted_pipeline = serializers.DecimalField(max_digits=18, decimal_places=2)
+    stages = _StageFiguresSerializer(many=True)
+    statuses = _StatusFiguresSerializer(many=True)
+    lost_reasons = _LostReasonSerializer(many=True)
+
+
 class OpportunityViewSet(viewsets.GenericViewSet):
     """Opportunities the caller may see (owner in scope, customer visible), newest first."""
 
@@ -322,6 +361,39 @@ class OpportunityViewSet(viewsets.GenericViewSet):
             ip=client_ip(request),
         )
         return Response(self._out(opp))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "group", OpenApiTypes.INT, description="Stage group (default: the default group)"
+            ),
+            OpenApiParameter("created_from", OpenApiTypes.DATE),
+            OpenApiParameter("created_to", OpenApiTypes.DATE),
+            OpenApiParameter("owner", OpenApiTypes.INT),
+        ],
+        responses={200: OpportunityStatsSerializer},
+    )
+    @action(detail=False, methods=["get"])
+    def stats(self, request):
+        """OPP-2 figures over the opportunities the caller may see: by stage, by status, win rate,
+        funnel and lost reasons."""
+        form = StatsFilterForm(request.query_params)
+        if not form.is_valid():
+            raise exceptions.ValidationError(form.errors)
+        data = form.cleaned_data
+        group = data.get("group") or selectors.stage_groups_active().first()
+        if group is None:
+            raise exceptions.NotFound(_("还没有启用的商机阶段组"))
+        figures = opportunity_stats(
+            user=request.user,
+            group=group,
+            filters=StatsFilters(
+                owner_id=_int_param(request, "owner"),
+                created_from=data.get("created_from"),
+                created_to=data.get("created_to"),
+            ),
+        )
+        return Response(OpportunityStatsSerializer(figures).data)
 
     @extend_schema(
         request=OpportunityTransferSerializer, responses={200: OpportunityTransferResultSerializer}

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from crm.opportunities import views
+from crm.opportunities import stats_views, views
 
 app_name = "opportunities"
 
 urlpatterns = [
     path("", views.KanbanView.as_view(), name="kanban"),
     path("list/", views.OpportunityListView.as_view(), name="list"),
+    path("stats/", stats_views.StatsView.as_view(), name="stats"),
     path("bulk/", views.OpportunityBulkView.as_view(), name="bulk"),
     path("new/", views.OpportunityFormView.as_view(), name="create"),
     path("settings/", views.StageSettingsView.as_view(), name="settings"),
