@@ -306,6 +306,7 @@ class ConversionResult:
     outcome: str
     message: str = ""
     customer_id: int | None = None
+    opportunity_id: int | None = None
     # Similar customers (name and owner only; the id only when the user may see the customer).
     matches: list[dict[str, Any]] = field(default_factory=list)
 
@@ -410,8 +411,9 @@ def leads_convert(
 
     `allow_duplicates`: the user confirmed the 重名提示 warning. `link` ({lead id: customer id}):
     link those leads to an existing customer the user may see, instead of creating one.
-    `opportunity`: reserved for the opportunities module (OPP-1), which will create an opportunity
-    on each new customer from these values; until it exists it must be None.
+    `opportunity` ({"name": …, "expected_amount": …}): also open an opportunity (default stage
+    group, first stage, the actor as owner) on each converted lead's customer; an empty name takes
+    the lead's company name. Refused up front without opportunities.create.
 
     Set-based where the work is per set: every converted lead is marked in one UPDATE, their
     follow-ups move to their customers in one UPDATE, and one INSERT writes a log row per lead.
@@ -419,7 +421,7 @@ def leads_convert(
     _require(actor, "leads.edit")
     _require(actor, "customers.create")
     if opportunity is not None:
-        raise ValidationError(_("商机模块尚未启用，暂不能在转化时创建商机。"))
+        _require(actor, "opportunities.create")
     link = link or {}
     results = [
         _convert_one(
@@ -434,7 +436,29 @@ def leads_convert(
     done = {r.lead_id: r.customer_id for r in results if r.ok}
     if done:
         _mark_converted(actor=actor, customer_of=done, ip=ip)
+        if opportunity is not None:
+            _open_opportunities(actor=actor, results=results, values=opportunity, ip=ip)
     return results
+
+
+def _open_opportunities(*, actor, results: list[ConversionResult], values: dict[str, Any], ip) -> None:
+    from crm.opportunities.services import opportunity_create
+
+    companies = dict(Lead.objects.filter(pk__in=[r.lead_id for r in results]).values_list("pk", "company"))
+    customers = Customer.objects.in_bulk([r.customer_id for r in results if r.ok])
+    for result in results:
+        if not result.ok:
+            continue
+        opp = opportunity_create(
+            actor=actor,
+            values={
+                "name": (values.get("name") or "").strip() or companies[result.lead_id],
+                "customer": customers[result.customer_id],
+                "expected_amount": values.get("expected_amount") or 0,
+            },
+            ip=ip,
+        )
+        result.opportunity_id = opp.pk
 
 
 def _mark_converted(*, actor, customer_of: dict[int, int], ip: str | None) -> None:
@@ -487,6 +511,7 @@ def lead_convert(
     lead: Lead,
     allow_duplicates: bool = False,
     link_customer_id: int | None = None,
+    opportunity: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> ConversionResult:
     """Convert one lead (the detail page); 404 when the actor may not see it."""
@@ -497,5 +522,6 @@ def lead_convert(
         leads=Lead.objects.filter(pk=lead.pk),
         allow_duplicates=allow_duplicates,
         link=link,
+        opportunity=opportunity,
         ip=ip,
     )[0]

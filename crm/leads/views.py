@@ -1,6 +1,8 @@
 """Lead pages (LEAD-1): list with search, filters and bulk actions; form; detail with follow-ups and
 conversion. Thin: reads through crm.leads.selectors, writes through crm.leads.services."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
@@ -12,12 +14,14 @@ from crm.access import policy
 from crm.access.policy import PermissionRequiredError
 from crm.audit.services import client_ip
 from crm.core.mixins import PermissionMixin, ServiceFormView
+from crm.core.money import to_fen
 from crm.leads import selectors, services
 from crm.leads.forms import LeadFilterForm, LeadFollowUpForm, LeadForm
 from crm.leads.models import Lead
 from crm.leads.services import Outcome
 
 MAX_BULK = 500
+MAX_OPPORTUNITY_AMOUNT = Decimal("999999999999.99")
 
 
 def _ids(request) -> list[int]:
@@ -95,6 +99,7 @@ def _detail_context(request, lead, **extra) -> dict:
         "can_convert": policy.can(user, "leads.edit")
         and policy.can(user, "customers.create")
         and not lead.is_closed,
+        "can_create_opportunity": policy.can(user, "opportunities.create"),
         "can_follow": policy.can(user, "activities.create") and lead.status != Lead.Status.CONVERTED,
         "can_delete": policy.can(user, "leads.delete"),
         "can_transfer": policy.can(user, "leads.transfer") and lead.status != Lead.Status.CONVERTED,
@@ -108,6 +113,20 @@ class LeadDetailView(PermissionMixin, View):
     def get(self, request, pk):
         lead = selectors.lead_get_for_user(user=request.user, lead_id=pk)
         return render(request, "leads/detail.html", _detail_context(request, lead))
+
+
+def _opportunity_values(data) -> dict | None:
+    """The optional opportunity of a conversion form ("create_opportunity" ticked), else None."""
+    if data.get("create_opportunity") != "1":
+        return None
+    raw = (data.get("opportunity_amount") or "").strip().replace(",", "")
+    try:
+        amount = to_fen(raw, allow_negative=False) if raw else Decimal("0.00")
+    except ValueError as exc:
+        raise ValidationError(_("预计金额必须是不小于 0 的数字。")) from exc
+    if amount > MAX_OPPORTUNITY_AMOUNT:
+        raise ValidationError(_("预计金额过大。"))
+    return {"name": (data.get("opportunity_name") or "").strip()[:200], "expected_amount": amount}
 
 
 class LeadConvertView(PermissionMixin, View):
@@ -125,6 +144,7 @@ class LeadConvertView(PermissionMixin, View):
                 lead=lead,
                 allow_duplicates=request.POST.get("allow_duplicates") == "1",
                 link_customer_id=int(link) if link.isdigit() else None,
+                opportunity=_opportunity_values(request.POST),
                 ip=client_ip(request),
             )
         except PermissionRequiredError as exc:
@@ -216,6 +236,7 @@ class LeadBulkView(PermissionMixin, View):
                     actor=request.user,
                     leads=leads,
                     allow_duplicates=request.POST.get("allow_duplicates") == "1",
+                    opportunity=_opportunity_values(request.POST),
                     ip=ip,
                 )
                 return render(request, "leads/convert_results.html", {"results": _labelled(results)})

@@ -121,6 +121,34 @@ def test_convert_warning_flow_on_detail(client, users, make_lead):
     assert Lead.objects.get(pk=lead.pk).converted_customer == mine and Customer.objects.count() == 1
 
 
+def test_convert_with_an_opportunity_from_detail(client, users, make_lead):
+    from crm.opportunities.demo import ensure_default_group
+    from crm.opportunities.models import Opportunity
+
+    ensure_default_group()
+    lead = make_lead()
+    login(client, users["sales1"])
+    page = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
+    assert 'data-testid="convert-with-opportunity"' in page
+    bad = client.post(
+        reverse("leads:convert", args=[lead.pk]),
+        {"create_opportunity": "1", "opportunity_name": "门店系统", "opportunity_amount": "-5"},
+    )
+    assert bad.status_code == 400 and "预计金额必须是不小于 0 的数字" in bad.content.decode()
+    assert not Customer.objects.exists() and not Opportunity.objects.exists()
+    done = client.post(
+        reverse("leads:convert", args=[lead.pk]),
+        {"create_opportunity": "1", "opportunity_name": "门店系统", "opportunity_amount": "12,000.5"},
+    )
+    assert done.status_code == 302
+    opp = Opportunity.objects.get()
+    assert (opp.name, str(opp.expected_amount), opp.customer) == (
+        "门店系统",
+        "12000.50",
+        Customer.objects.get(),
+    )
+
+
 def test_bulk_transfer_and_convert_from_the_list(client, users, make_lead):
     leads = [make_lead(company=f"批量公司{i}有限公司") for i in range(3)]
     ids = [lead.pk for lead in leads]

@@ -270,11 +270,54 @@ def test_conversion_needs_customer_create(users, make_lead):
     assert not Customer.objects.exists()
 
 
-def test_opportunity_hook_is_reserved(users, make_lead):
+def test_conversion_can_open_an_opportunity_on_each_customer(users, make_lead):
+    from decimal import Decimal
+
+    from crm.opportunities.demo import ensure_default_group
+    from crm.opportunities.models import Opportunity
+
+    ensure_default_group()
+    first, second = make_lead(company="深圳星辰科技"), make_lead(company="广州博雅贸易")
+    results = services.leads_convert(
+        actor=users["sales1"],
+        leads=Lead.objects.filter(pk__in=[first.pk, second.pk]),
+        opportunity={"name": "", "expected_amount": Decimal("5000.00")},
+    )
+    assert all(r.ok and r.opportunity_id for r in results)
+    opps = {o.customer.name: o for o in Opportunity.objects.select_related("customer", "stage")}
+    assert set(opps) == {"深圳星辰科技", "广州博雅贸易"}
+    assert opps["深圳星辰科技"].name == "深圳星辰科技"  # an empty name takes the company's
+    assert opps["深圳星辰科技"].expected_amount == Decimal("5000.00")
+    assert opps["深圳星辰科技"].stage.name == "初步接洽" and opps["深圳星辰科技"].owner == users["sales1"]
+
+
+def test_conversion_with_an_opportunity_needs_its_permission_and_changes_nothing(users, make_lead):
+    from crm.accounts.models import Role
+
     lead = make_lead()
-    with pytest.raises(ValidationError, match="商机"):
-        services.leads_convert(actor=users["sales1"], leads=Lead.objects.filter(pk=lead.pk), opportunity={})
+    role = Role.objects.create(
+        code="no_opps",
+        name="无商机权限",
+        data_scope="all",
+        permissions=["leads.view", "leads.edit", "customers.view", "customers.create"],
+    )
+    users["norole"].roles.set([role])
+    with pytest.raises(PermissionRequiredError):
+        services.leads_convert(
+            actor=users["norole"], leads=Lead.objects.filter(pk=lead.pk), opportunity={"name": "x"}
+        )
     assert Lead.objects.get(pk=lead.pk).status == Lead.Status.NEW
+    assert not Customer.objects.exists()
+
+
+def test_conversion_without_a_stage_group_rolls_back(users, make_lead):
+    lead = make_lead()
+    with pytest.raises(ValidationError, match="阶段组"):
+        services.leads_convert(
+            actor=users["sales1"], leads=Lead.objects.filter(pk=lead.pk), opportunity={"name": "x"}
+        )
+    assert Lead.objects.get(pk=lead.pk).status == Lead.Status.NEW
+    assert not Customer.objects.exists()
 
 
 def test_delete_needs_permission_and_keeps_moved_followups(users, make_lead, phone):
