@@ -70,7 +70,7 @@ def default_roles() -> list[dict]:
                     "customers": ("view", "create", "edit", "import", "export", "transfer", "share", "print"),
                     "pool": ("view", "create"),
                     "contacts": ("view", "create", "edit", "import", "export", "transfer", "share", "print"),
-                    "leads": ("view", "create", "edit", "import", "transfer"),
+                    "leads": ("view", "create", "edit", "import", "export", "transfer"),
                     "opportunities": ("view", "create", "edit", "transfer", "share"),
                     "quotes": ("view", "create", "edit", "print"),
                     "contracts": ("view", "create", "edit", "print"),

@@ -1,5 +1,6 @@
 """Reads of leads, always through the access policy (owner in the user's data scope)."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -79,3 +80,45 @@ def followups_for_lead(user, lead: Lead, limit: int = 20) -> list[FollowUp]:
     if not policy.can(user, "activities.view"):
         return []
     return list(with_rows(FollowUp.objects.filter(lead_id=lead.pk)).order_by("-created_at", "-pk")[:limit])
+
+
+EXPORT_FIELDS = (
+    "code",
+    "company",
+    "contact_name",
+    "title",
+    "mobile",
+    "phone",
+    "email",
+    "wechat",
+    "source",
+    "industry",
+    "region",
+    "address",
+    "status",
+    "owner",
+    "created_at",
+    "last_followup_at",
+    "remark",
+)
+
+
+def lead_export_rows(leads: QuerySet[Lead]) -> tuple[list[str], Iterator[list]]:
+    """Headers (the fields' names in the user's language) and rows for an export of `leads`."""
+    headers = [str(Lead._meta.get_field(name).verbose_name) for name in EXPORT_FIELDS]
+    rows = leads.select_related("source", "industry", "region", "owner").order_by("-created_at", "-pk")
+
+    def values(lead: Lead) -> list:
+        row = []
+        for name in EXPORT_FIELDS:
+            value = getattr(lead, name)
+            if name == "status":
+                value = lead.get_status_display()
+            elif name == "owner":
+                value = lead.owner.display_name if lead.owner_id else ""
+            elif value is not None and name in ("source", "industry", "region"):
+                value = value.name
+            row.append(value)
+        return row
+
+    return headers, (values(lead) for lead in rows.iterator(chunk_size=500))

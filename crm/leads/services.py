@@ -32,6 +32,7 @@ from crm.customers.forms import MOBILE_RE, PHONE_RE
 from crm.customers.models import Customer, DictionaryItem
 from crm.customers.selectors import can_edit_customer, customers_visible
 from crm.leads.models import Lead
+from crm.leads.selectors import lead_export_rows
 from crm.messaging.services import reminder_create
 
 EDITABLE_FIELDS = (
@@ -525,3 +526,11 @@ def lead_convert(
         opportunity=opportunity,
         ip=ip,
     )[0]
+
+
+def leads_export(*, actor, leads: QuerySet[Lead], ip: str | None = None):
+    """Headers and rows of the given leads (callers pass only leads the actor may see); logged
+    with the count. The spreadsheet writer neutralises formula-like cells."""
+    _require(actor, "leads.export")
+    log_action(actor=actor, action="lead.exported", changes={"count": [None, leads.count()]}, ip_address=ip)
+    return lead_export_rows(leads)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -15,6 +16,7 @@ from crm.access.policy import PermissionRequiredError
 from crm.audit.services import client_ip
 from crm.core.mixins import PermissionMixin, ServiceFormView
 from crm.core.money import to_fen
+from crm.core.spreadsheets import xlsx_response
 from crm.leads import selectors, services
 from crm.leads.forms import LeadFilterForm, LeadFollowUpForm, LeadForm
 from crm.leads.models import Lead
@@ -54,6 +56,7 @@ class LeadListView(PermissionMixin, View):
                 "can_convert": policy.can(user, "leads.edit") and policy.can(user, "customers.create"),
                 "can_edit": policy.can(user, "leads.edit"),
                 "can_delete": policy.can(user, "leads.delete"),
+                "can_export": policy.can(user, "leads.export"),
             },
         )
 
@@ -194,6 +197,7 @@ class LeadBulkView(PermissionMixin, View):
 
     ACTIONS = {
         "transfer": "leads.transfer",
+        "export": "leads.export",
         "convert": "leads.edit",
         "invalid": "leads.edit",
         "delete": "leads.delete",
@@ -212,6 +216,8 @@ class LeadBulkView(PermissionMixin, View):
             return redirect(back)
         leads = selectors.leads_visible(request.user).filter(pk__in=ids)
         ip = client_ip(request)
+        if action == "export":
+            return _export(request, leads, ip)
         try:
             if action == "transfer":
                 to_user = (
@@ -245,6 +251,12 @@ class LeadBulkView(PermissionMixin, View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect(back)
+
+
+def _export(request, leads, ip):
+    headers, rows = services.leads_export(actor=request.user, leads=leads, ip=ip)
+    filename = _("线索导出-%(date)s.xlsx") % {"date": timezone.localdate().strftime("%Y%m%d")}
+    return xlsx_response(filename, headers, rows, title=str(_("线索")))
 
 
 def _labelled(results):
