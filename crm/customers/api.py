@@ -308,6 +308,12 @@ class CustomerTransferSerializer(StrictSerializer):
     keep_previous_as_team = serializers.BooleanField(
         default=True, help_text="former owners stay on the customer's team (read-only)"
     )
+    with_related = serializers.MultipleChoiceField(
+        choices=["opportunities", "contracts"],
+        default=list,
+        help_text="also hand over the former owner's open opportunities / contracts of these customers "
+        "(needs opportunities.transfer / contracts.transfer)",
+    )
 
 
 class CustomerReleaseSerializer(StrictSerializer):
@@ -575,6 +581,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
             customers=Customer.objects.filter(pk__in=found),
             to_user=data.validated_data["to_user"],
             keep_previous_as_team=data.validated_data["keep_previous_as_team"],
+            with_related=data.validated_data["with_related"],
             ip=client_ip(request),
         )
         return _bulk_result(count, requested, found)

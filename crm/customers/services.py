@@ -8,13 +8,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.access import field_policy
+from crm.access import field_policy, policy
+from crm.access.policy import PermissionRequiredError
 from crm.accounts.models import User
 from crm.audit.services import diff, log_action, log_actions_bulk
 from crm.customers.duplicates import duplicates_guard, normalise_company_name
@@ -268,11 +270,20 @@ def customers_transfer(
     customers: QuerySet[Customer],
     to_user: User,
     keep_previous_as_team: bool = True,
+    with_related: Iterable[str] = (),
     ip: str | None = None,
 ) -> int:
-    """Give the customers to `to_user` (CUS-6); former owners may stay on the team (read-only)."""
+    """Give the customers to `to_user` (CUS-6); former owners may stay on the team (read-only).
+
+    `with_related` ⊆ {"opportunities", "contracts"}: also hand over the former owner's open
+    opportunities / non-void contracts of these customers (one UPDATE each; each needs its
+    module's transfer permission)."""
     if not to_user.is_active:
         raise ValidationError(_("不能把客户转移给已停用的员工。"))
+    with_related = set(with_related)
+    for module in sorted(with_related):
+        if module not in RELATED_TRANSFERS or not policy.can(actor, f"{module}.transfer"):
+            raise PermissionRequiredError(f"{module}.transfer")
     rows = [c for c in _locked(customers) if c.owner_id != to_user.pk]
     if not rows:
         return 0
@@ -302,7 +313,41 @@ def customers_transfer(
         changes={"owner": [None, str(to_user)]},
         ip_address=ip,
     )
+    for module in sorted(with_related):
+        _transfer_related(module, actor=actor, customer_ids=ids, to_user=to_user, ip=ip)
     return len(rows)
+
+
+# module → (model path, the rows that move with their customer)
+RELATED_TRANSFERS = {
+    "opportunities": ("opportunities.Opportunity", {"status": "open"}),
+    "contracts": ("contracts.Contract", {}),
+}
+
+
+def _transfer_related(module: str, *, actor, customer_ids: list[int], to_user: User, ip) -> None:
+    """The records of `module` that the customers' former owners held move to `to_user`."""
+    model_path, only = RELATED_TRANSFERS[module]
+    model = apps.get_model(model_path)
+    # After the customer UPDATE, previous_owner is the owner the customer had a moment ago.
+    moving = model.objects.filter(
+        customer_id__in=customer_ids, owner_id=F("customer__previous_owner"), **only
+    )
+    if module == "contracts":
+        moving = moving.exclude(status="void")
+    targets = list(moving.only("pk", "code"))
+    if not targets:
+        return
+    model.objects.filter(pk__in=[t.pk for t in targets]).update(
+        owner=to_user, department_id=to_user.department_id, updated_at=timezone.now()
+    )
+    log_actions_bulk(
+        actor=actor,
+        action=f"{model._meta.model_name}.transferred",
+        targets=targets,
+        changes={"owner": [None, str(to_user)]},
+        ip_address=ip,
+    )
 
 
 @transaction.atomic

@@ -548,6 +548,11 @@ class CustomerBulkView(PermissionMixin, View):
             customers=customers,
             to_user=to_user,
             keep_previous_as_team=request.POST.get("keep_team") == "1",
+            with_related=[
+                module
+                for module in services.RELATED_TRANSFERS
+                if request.POST.get("with_related") == "1" and policy.can(request.user, f"{module}.transfer")
+            ],
             ip=ip,
         )
         return ngettext(
