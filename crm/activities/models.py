@@ -45,6 +45,15 @@ class FollowUp(models.Model):
         related_name="followups",
         verbose_name=_("商机"),
     )
+    # A contract's follow-up (CTR-1) also carries the contract's customer.
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followups",
+        verbose_name=_("合同"),
+    )
     contact = models.ForeignKey(
         "customers.Contact",
         null=True,
@@ -92,6 +101,7 @@ class FollowUp(models.Model):
             ),
             models.Index(fields=["lead", "-created_at"], name="followup_lead_recent_idx"),
             models.Index(fields=["opportunity", "-created_at"], name="followup_opp_recent_idx"),
+            models.Index(fields=["contract", "-created_at"], name="followup_contract_recent_idx"),
         ]
         constraints = [
             models.CheckConstraint(
