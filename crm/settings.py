@@ -263,6 +263,10 @@ SPECTACULAR_SETTINGS = {
         # Opportunity.Status and Stage.Kind are the same choice set (open / won / lost).
         "OpportunityStatusEnum": "crm.opportunities.models.Opportunity.Status",
         "QuoteStatusEnum": "crm.quotes.models.Quote.Status",
+        "ContractKindEnum": "crm.contracts.models.Contract.Kind",
+        "ContractStatusEnum": "crm.contracts.models.Contract.Status",
+        "InvoiceKindEnum": "crm.invoices.models.Invoice.Kind",
+        "InvoiceStatusEnum": "crm.invoices.models.Invoice.Status",
     },
 }
 

@@ -6,3 +6,8 @@ class ContractsConfig(AppConfig):
     name = "crm.contracts"
     label = "contracts"
     verbose_name = _("合同")
+
+    def ready(self) -> None:
+        from crm.contracts import approval
+
+        approval.register()

@@ -18,6 +18,7 @@ from crm.api.serializers import StrictSerializer
 from crm.core.mixins import client_ip
 from crm.customers.models import Contact, Customer
 from crm.customers.selectors import customers_visible
+from crm.opportunities.models import Opportunity
 from crm.products.models import Product
 from crm.quotes import selectors, services
 from crm.quotes.models import Quote, QuoteLine
@@ -64,6 +65,7 @@ class QuoteSerializer(serializers.ModelSerializer):
             "customer",
             "customer_name",
             "contact",
+            "opportunity",
             "owner",
             "owner_name",
             "department",
@@ -109,6 +111,12 @@ class QuoteWriteSerializer(StrictSerializer):
     contact = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects.all(), required=False, allow_null=True
     )
+    opportunity = serializers.PrimaryKeyRelatedField(
+        queryset=Opportunity.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="an opportunity of the same customer, visible to the caller",
+    )
     valid_until = serializers.DateField(required=False, help_text="default: today + 30 days")
     payment_term = serializers.ChoiceField(
         choices=Quote.PaymentTerm.choices, required=False, allow_blank=True
@@ -122,16 +130,20 @@ class QuoteWriteSerializer(StrictSerializer):
 
 
 class PriceHistorySerializer(serializers.Serializer):
-    date = serializers.DateField(source="quote.quoted_on")
+    source = serializers.CharField(help_text="quote or contract")
+    code = serializers.CharField(help_text="the quote's or the contract's code")
+    date = serializers.DateField(help_text="quoted_on of the quote / signed_on of the contract")
     product = serializers.IntegerField(source="product_id")
     product_name = serializers.CharField(source="product.name")
     quantity = serializers.DecimalField(max_digits=14, decimal_places=2)
     unit_price = serializers.DecimalField(max_digits=14, decimal_places=2)
     discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
-    salesperson = serializers.CharField(source="quote.owner.display_name")
-    quote = serializers.IntegerField(source="quote_id")
-    quote_code = serializers.CharField(source="quote.code")
-    quote_status = serializers.CharField(source="quote.status")
+    salesperson = serializers.CharField(source="salesperson.display_name")
+    quote = serializers.IntegerField(source="quote_id", allow_null=True)
+    quote_code = serializers.CharField(source="quote.code", allow_null=True)
+    quote_status = serializers.CharField(source="quote.status", allow_null=True)
+    contract = serializers.IntegerField(source="contract_id", allow_null=True)
+    contract_code = serializers.CharField(source="contract.code", allow_null=True)
 
 
 def _int_param(request, name, *, required=False):
@@ -270,7 +282,8 @@ class QuoteViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=HISTORY_PARAMETERS, responses={200: PriceHistorySerializer(many=True)})
     @action(detail=False, methods=["get"], url_path="price-history", pagination_class=None)
     def price_history(self, request):
-        """Every price quoted to the customer (on quotes the caller may see), newest first, at most 50."""
+        """Every price quoted or contracted to the customer (quotes and effective contracts the caller
+        may see), newest first, at most 50."""
         customer_id = _int_param(request, "customer", required=True)
         customer = customers_visible(request.user, include_pool=True).filter(pk=customer_id).first()
         if customer is None:

@@ -6,9 +6,12 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.customers.models import Contact, Customer
 from crm.customers.selectors import customers_visible
+from crm.opportunities.models import Opportunity
+from crm.opportunities.selectors import opportunities_visible
 from crm.quotes.models import Quote
 
 MAX_CUSTOMER_OPTIONS = 300
+MAX_OPPORTUNITY_OPTIONS = 100
 LINE_KEYS = {
     "product": "line_product",
     "quantity": "line_quantity",
@@ -26,6 +29,12 @@ class QuoteForm(forms.Form):
         error_messages={"invalid_choice": _("请选择有效的客户。")},
     )
     contact = forms.ModelChoiceField(label=_("联系人"), queryset=Contact.objects.all(), required=False)
+    opportunity = forms.ModelChoiceField(
+        label=_("商机"),
+        queryset=Opportunity.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": _("请选择该客户的、您可以查看的商机。")},
+    )
     valid_until = forms.DateField(
         label=_("有效期至"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -53,11 +62,24 @@ class QuoteForm(forms.Form):
             Contact.objects.filter(customer_id=current).order_by("-is_primary", "name") if current else []
         )
         self.fields["contact"].widget.choices = [("", "---------")] + [(c.pk, c.name) for c in contacts]
+        # Only the chosen customer's opportunities the user may see (validated again by the service).
+        opportunities = opportunity_options(user, current)
+        self.fields["opportunity"].queryset = opportunities
+        self.fields["opportunity"].widget.choices = [("", "---------")] + [
+            (o.pk, f"{o.code} {o.name}") for o in opportunities[:MAX_OPPORTUNITY_OPTIONS]
+        ]
 
     def _current(self, name, default):
         value = self.data.get(name) if self.is_bound else self.initial.get(name, default)
         value = getattr(value, "pk", value)
         return int(value) if str(value or "").isdigit() else default
+
+
+def opportunity_options(user, customer_id):
+    """The customer's opportunities visible to `user`, newest first (none without a customer)."""
+    if not customer_id:
+        return Opportunity.objects.none()
+    return opportunities_visible(user).filter(customer_id=customer_id).order_by("-created_at", "-pk")
 
 
 def lines_from_post(data) -> list[dict]:

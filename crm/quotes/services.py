@@ -40,7 +40,15 @@ MAX_LINES = 200
 MAX_QUANTITY = Decimal("999999999.99")
 MAX_PRICE = Decimal("999999999999.99")
 DEFAULT_VALID_DAYS = 30
-HEADER_FIELDS = ("customer", "contact", "valid_until", "payment_term", "tax_percent", "note")
+HEADER_FIELDS = (
+    "customer",
+    "contact",
+    "opportunity",
+    "valid_until",
+    "payment_term",
+    "tax_percent",
+    "note",
+)
 
 
 def _require(actor, permission: str, obj=None) -> None:
@@ -118,6 +126,21 @@ class _Line:
     amount: Decimal
 
 
+def _check_opportunity(actor, opportunity, customer) -> None:
+    """The quote's opportunity must belong to its customer and be visible to the actor."""
+    from crm.opportunities.selectors import opportunities_visible
+
+    if opportunity.customer_id != customer.pk:
+        raise ValidationError(
+            {
+                "opportunity": _("商机“%(name)s”不属于客户“%(customer)s”。")
+                % {"name": opportunity.name, "customer": customer.name}
+            }
+        )
+    if not opportunities_visible(actor).filter(pk=opportunity.pk).exists():
+        raise ValidationError({"opportunity": _("只能关联您可以查看的商机。")})
+
+
 def _clean_header(actor, values: dict, quote: Quote | None) -> dict:
     cleaned = {k: values[k] for k in HEADER_FIELDS if k in values}
     if quote is not None:
@@ -136,6 +159,9 @@ def _clean_header(actor, values: dict, quote: Quote | None) -> dict:
                 % {"name": contact.name, "customer": customer.name}
             }
         )
+    opportunity = cleaned.get("opportunity")
+    if opportunity is not None:
+        _check_opportunity(actor, opportunity, customer)
     valid_until = cleaned.get("valid_until") or timezone.localdate() + timedelta(days=DEFAULT_VALID_DAYS)
     if not isinstance(valid_until, date):
         raise ValidationError({"valid_until": _("请输入有效的日期。")})
@@ -156,8 +182,9 @@ def _clean_header(actor, values: dict, quote: Quote | None) -> dict:
     return cleaned
 
 
-def _clean_lines(actor, lines: list[dict], header: dict) -> list[_Line]:
-    """Validate every line (message names the line and the product) and price it."""
+def lines_clean(actor, lines: list[dict], header: dict) -> list[_Line]:
+    """Validate every line (message names the line and the product) and price it.
+    Shared with crm.contracts.services (contract lines are cleaned and priced the same way)."""
     if not lines:
         raise ValidationError({"lines": _("报价单至少需要一行产品明细。")})
     if len(lines) > MAX_LINES:
@@ -325,7 +352,7 @@ def _header_snapshot(quote: Quote) -> dict:
 def quote_create(*, actor, values: dict, lines: list[dict], owner=None, ip: str | None = None) -> Quote:
     _require(actor, "quotes.create")
     header = _clean_header(actor, values, None)
-    cleaned_lines = _clean_lines(actor, lines, header)
+    cleaned_lines = lines_clean(actor, lines, header)
     owner = owner or actor
     if owner.pk != actor.pk and not policy.visible_users(actor).filter(pk=owner.pk, is_active=True).exists():
         raise ValidationError({"owner": _("只能把报价单分配给您的数据范围内的员工。")})
@@ -369,7 +396,7 @@ def quote_update(
             }
             for line in quote.lines.all()
         ]
-    cleaned_lines = _clean_lines(actor, lines, header)
+    cleaned_lines = lines_clean(actor, lines, header)
     before = _header_snapshot(quote)
     old_lines = _lines_snapshot(quote.lines.select_related("product"))
     with transaction.atomic():

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.QuoteFormView.as_view(), name="create"),
     path("line-row/", views.QuoteLineRowView.as_view(), name="line_row"),
     path("contact-options/", views.ContactOptionsView.as_view(), name="contact_options"),
+    path("opportunity-options/", views.OpportunityOptionsView.as_view(), name="opportunity_options"),
     path("discount-limits/", views.DiscountLimitView.as_view(), name="discount_limits"),
     path("price-history/", views.PriceHistoryView.as_view(), name="price_history"),
     path("<int:pk>/", views.QuoteDetailView.as_view(), name="detail"),

@@ -23,10 +23,11 @@ from crm.core.mixins import PermissionMixin
 from crm.core.money import line_total, to_decimal, to_fen
 from crm.customers.models import Contact
 from crm.customers.selectors import customers_visible
+from crm.opportunities.selectors import opportunities_visible
 from crm.products.models import Product
 from crm.products.pricing import price_for
 from crm.quotes import selectors, services
-from crm.quotes.forms import QuoteForm, lines_from_post
+from crm.quotes.forms import MAX_OPPORTUNITY_OPTIONS, QuoteForm, lines_from_post, opportunity_options
 from crm.quotes.models import DEFAULT_TAX_PERCENT, Quote
 
 
@@ -73,6 +74,12 @@ def _visible_customer(user, customer_id):
     if not str(customer_id or "").isdigit():
         return None
     return customers_visible(user, include_pool=True).filter(pk=int(customer_id)).first()
+
+
+def _visible_opportunity(user, opportunity_id):
+    if not str(opportunity_id or "").isdigit():
+        return None
+    return opportunities_visible(user).filter(pk=int(opportunity_id)).first()
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -124,7 +131,8 @@ class QuoteFormView(PermissionMixin, View):
         quote = self._load()
         if quote is not None:
             initial = {
-                key: getattr(quote, key) for key in ("customer", "contact", "valid_until", "payment_term")
+                key: getattr(quote, key)
+                for key in ("customer", "contact", "opportunity", "valid_until", "payment_term")
             }
             initial |= {"tax_percent": quote.tax_percent, "note": quote.note}
             rows = [
@@ -140,8 +148,14 @@ class QuoteFormView(PermissionMixin, View):
             ]
         else:
             customer = _visible_customer(request.user, request.GET.get("customer"))
+            opportunity = _visible_opportunity(request.user, request.GET.get("opportunity"))
+            if opportunity is not None and customer is None:
+                customer = _visible_customer(request.user, opportunity.customer_id)
+            if opportunity is not None and (customer is None or opportunity.customer_id != customer.pk):
+                opportunity = None
             initial = {
                 "customer": customer,
+                "opportunity": opportunity,
                 "valid_until": timezone.localdate() + timedelta(days=services.DEFAULT_VALID_DAYS),
                 "tax_percent": DEFAULT_TAX_PERCENT,
             }
@@ -221,6 +235,21 @@ class ContactOptionsView(PermissionMixin, View):
         return render(request, "quotes/_contact_options.html", {"contacts": contacts})
 
 
+class OpportunityOptionsView(PermissionMixin, View):
+    """htmx: the opportunity options of the chosen customer (those visible to the user)."""
+
+    permission = "quotes.view"
+
+    def get(self, request):
+        customer = _visible_customer(request.user, request.GET.get("customer"))
+        options = opportunity_options(request.user, customer.pk if customer else None)
+        return render(
+            request,
+            "quotes/_opportunity_options.html",
+            {"opportunities": options[:MAX_OPPORTUNITY_OPTIONS] if customer else []},
+        )
+
+
 class PriceHistoryView(PermissionMixin, View):
     """The customer's price history panel (on the quote form and on the customer detail page)."""
 
@@ -253,6 +282,8 @@ def _detail_context(request, quote) -> dict:
         "can_copy": policy.can(user, "quotes.create"),
         "can_delete": policy.can(user, "quotes.delete", quote) and quote.status != Quote.Status.ACCEPTED,
         "can_print": policy.can(user, "quotes.print"),
+        "opportunity_visible": bool(quote.opportunity_id)
+        and opportunities_visible(user).filter(pk=quote.opportunity_id).exists(),
     }
 
 

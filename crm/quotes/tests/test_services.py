@@ -242,7 +242,7 @@ def test_price_history_content_order_and_visibility(
     make_quote(actor=users["sales2"], customer=customers["other"])
     Quote.objects.filter(pk=first.pk).update(quoted_on=timezone.localdate() - timedelta(days=10))
     customer = customers["mine"]
-    with django_assert_num_queries(2):  # the quote permission, then one SELECT
+    with django_assert_num_queries(3):  # the customer scope, the quote lines, the contract lines
         rows = selectors.price_history(customer, user=users["sales1"])
     assert [(r.quote.code, r.product.code) for r in rows] == [
         (second.code, "PEN"),
