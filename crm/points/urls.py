@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from crm.points import views
 
 app_name = "points"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("customers/<int:customer_id>/", views.PointsManageView.as_view(), name="manage"),
+]
