@@ -37,6 +37,8 @@ class PaymentPlan(models.Model):
     method = models.CharField(_("回款方式"), max_length=12, choices=PaymentMethod, blank=True)
     remind_days_before = models.PositiveSmallIntegerField(_("提前提醒（天）"), default=3)
     reminded_on = models.DateField(_("已提醒日期"), null=True, blank=True)
+    # Set when the owner was told the plan is overdue (once per due date; a new due date clears it).
+    overdue_notified_on = models.DateField(_("逾期提醒日期"), null=True, blank=True)
     received_amount = models.DecimalField(_("已回款"), max_digits=16, decimal_places=2, default=0)
     note = models.CharField(_("备注"), max_length=500, blank=True)
     created_by = models.ForeignKey(
@@ -66,6 +68,11 @@ class PaymentPlan(models.Model):
     @property
     def outstanding_amount(self):
         return max(self.amount - self.received_amount, 0)
+
+    @property
+    def is_overdue(self) -> bool:
+        """Past its due date (local today) and not fully received."""
+        return self.due_on < timezone.localdate() and self.received_amount < self.amount
 
 
 class Receivable(models.Model):
