@@ -72,6 +72,12 @@ class Invoice(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="invoice_amount_positive"),
+            # An invoice number belongs to one live invoice (a voided one frees it).
+            models.UniqueConstraint(
+                fields=["invoice_number"],
+                condition=~models.Q(invoice_number="") & ~models.Q(status="void"),
+                name="invoice_number_unique_live",
+            ),
         ]
 
     def __str__(self) -> str:
