@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.activities.models import FollowUp
@@ -107,3 +108,13 @@ class FollowUpFilterForm(forms.Form):
         from crm.access.policy import visible_users
 
         self.fields["author"].queryset = visible_users(user).filter(is_active=True).order_by("username")
+
+
+class LinkedFollowUpForm(FollowUpForm):
+    """The customer follow-up form on a record of that customer (an opportunity, a contract),
+    without files; the follow-up is the customer's and also links to the record."""
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, customer=customer, with_files=False, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("followed_at", timezone.localtime().replace(second=0, microsecond=0))

@@ -176,3 +176,11 @@ def template_get_for_user(*, user, template_id) -> FollowUpTemplate:
         return templates_visible(user).get(pk=int(template_id))
     except (FollowUpTemplate.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def followups_linked(user, link_field: str, pk: int, limit: int = 20) -> list[FollowUp]:
+    """The newest follow-ups linked to an opportunity or contract the user already may see."""
+    if not policy.can(user, "activities.view"):
+        return []
+    rows = FollowUp.objects.filter(**{f"{link_field}_id": pk})
+    return list(with_rows(rows).order_by("-created_at", "-pk")[:limit])

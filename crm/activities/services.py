@@ -569,3 +569,19 @@ def template_delete(*, actor, template: FollowUpTemplate, ip: str | None = None)
         ip_address=ip,
     )
     template.delete()
+
+
+LINK_FIELDS = ("opportunity", "contract")  # FollowUp foreign keys to records of a customer
+
+
+@transaction.atomic
+def followup_create_linked(*, actor, document, link_field: str, **values) -> FollowUp:
+    """A follow-up on `document`'s customer (the same rules as on the customer page) that also
+    links to `document` (an opportunity or a contract the caller already fetched through its
+    visibility selector)."""
+    if link_field not in LINK_FIELDS:
+        raise ValueError(link_field)
+    followup = followup_create(actor=actor, customer_id=document.customer_id, **values)
+    FollowUp.objects.filter(pk=followup.pk).update(**{link_field: document})
+    setattr(followup, link_field, document)
+    return followup

@@ -6,11 +6,15 @@ from crm.accounts.api import DepartmentViewSet, RoleViewSet, TokenLoginView, Use
 from crm.activities.api import FollowUpTemplateViewSet, FollowUpViewSet
 from crm.api.views import OfflineSwaggerView
 from crm.approvals.api import ApprovalFlowViewSet, ApprovalRequestViewSet, ApprovalTaskViewSet
+from crm.contracts.api import ContractViewSet
+from crm.contracts.order_api import OrderStepView
 from crm.customers.api import ContactViewSet, CustomerViewSet, DictionaryItemViewSet
 from crm.customers.pool_api import ClaimRequestViewSet, PoolViewSet, RecycleRuleViewSet
 from crm.customfields.api import CustomFieldViewSet
+from crm.invoices.api import InvoiceViewSet
 from crm.leads.api import LeadViewSet
 from crm.opportunities.api import OpportunityViewSet, StageGroupViewSet
+from crm.points.api import PointsEntryViewSet
 from crm.products.api import (
     PricePolicyViewSet,
     ProductCategoryViewSet,
@@ -19,6 +23,7 @@ from crm.products.api import (
     SupplierViewSet,
 )
 from crm.quotes.api import QuoteViewSet
+from crm.receivables.api import PaymentPlanViewSet, ReceivableViewSet
 from crm.savedviews.api import SavedViewViewSet
 
 router = DefaultRouter()
@@ -47,9 +52,15 @@ router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("price-policies", PricePolicyViewSet, basename="price-policy")
 router.register("product-registrations", ProductRegistrationViewSet, basename="product-registration")
 router.register("quotes", QuoteViewSet, basename="quote")
+router.register("contracts", ContractViewSet, basename="contract")
+router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("payment-plans", PaymentPlanViewSet, basename="payment-plan")
+router.register("receivables", ReceivableViewSet, basename="receivable")
+router.register("points", PointsEntryViewSet, basename="points")
 
 urlpatterns = [
     path("v1/auth/token/", TokenLoginView.as_view(), name="api-token"),
+    path("v1/contracts/<int:pk>/order/<str:action>/", OrderStepView.as_view(), name="contract-order-step"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", OfflineSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

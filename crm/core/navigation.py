@@ -85,6 +85,15 @@ NAVIGATION: list[NavSection] = [
         _("合同与回款"),
         (
             # Entries: contracts, payment plans, receivables, invoices (each module adds its own).
+            NavEntry("contracts", _("合同列表"), "file-certificate", "contracts:list", "contracts.view"),
+            NavEntry(
+                "contract_settings", _("合同设置"), "settings-2", "contracts:settings", "contracts.settings"
+            ),
+            NavEntry(
+                "payment_plans", _("回款计划"), "calendar-dollar", "receivables:plans", "receivables.view"
+            ),
+            NavEntry("receivables", _("回款"), "cash", "receivables:list", "receivables.view"),
+            NavEntry("invoices", _("发票"), "receipt", "invoices:list", "invoices.view"),
         ),
     ),
     NavSection(

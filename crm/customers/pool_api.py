@@ -349,6 +349,7 @@ class RecycleRuleSerializer(serializers.ModelSerializer):
             "departments",
             "exempt_statuses",
             "exempt_scheduled",
+            "exempt_open_opportunities",
             "warn_days_before",
             "pool",
             "is_active",
@@ -374,6 +375,7 @@ class RecycleRuleInputSerializer(StrictSerializer):
     departments = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     exempt_statuses = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     exempt_scheduled = serializers.BooleanField(required=False, default=False)
+    exempt_open_opportunities = serializers.BooleanField(required=False, default=False)
     warn_days_before = serializers.IntegerField(required=False, default=0)
     pool = serializers.PrimaryKeyRelatedField(
         queryset=Pool.objects.all(), required=False, allow_null=True, default=None
@@ -408,6 +410,7 @@ def _rule_values(rule: RecycleRule) -> dict:
         "departments": [d.pk for d in rule.departments.all()],
         "exempt_statuses": [s.pk for s in rule.exempt_statuses.all()],
         "exempt_scheduled": rule.exempt_scheduled,
+        "exempt_open_opportunities": rule.exempt_open_opportunities,
         "warn_days_before": rule.warn_days_before,
         "pool": rule.pool,
         "is_active": rule.is_active,

@@ -9,11 +9,16 @@ admin presses 立即执行. Kinds:
 - no_followup (长期未跟进): no follow-up for N days, counted from the last follow-up, or from the
   claim/creation when the current owner has not followed it up yet.
 
-"No deal within N days" and "contract end date" rules need contracts, which come later; they will
-be new kinds then. Protected customers (protected_until > now) are never recycled. A rule may
-target statuses, value levels and departments (a department includes its sub-departments; the
-customer's 所属部门 counts) and exempt chosen statuses (e.g. 正式客户) and customers with a next
-contact date still to come.
+- no_deal (长期未成交): no deal for N days, counted from the last deal (`Customer.last_deal_at`,
+  set when an opportunity is won or a contract approved), or from the claim/creation when there
+  was none — or when the last deal is older than the current owner's claim (a customer just
+  claimed gets its full N days, as with no_followup).
+
+A "contract end date" rule will be a new kind. Protected customers (protected_until > now) are
+never recycled. A rule may target statuses, value levels and departments (a department includes
+its sub-departments; the customer's 所属部门 counts) and exempt chosen statuses (e.g. 正式客户),
+customers with a next contact date still to come, and (exempt_open_opportunities, any kind)
+customers with an opportunity still open (one EXISTS sub-select).
 
 The selection is one SQL query (per-level days via CASE … WHEN, no per-row Python). A run is
 set-based: per batch of up to RECYCLE_BATCH customers a fixed number of queries whatever their
@@ -100,8 +105,9 @@ def _reference(rule: RecycleRule):
     """The moment the rule counts its days from."""
     if rule.kind == RecycleRule.Kind.NEVER_CONTACTED:
         return _start()
-    # The last follow-up, unless it is older than the current owner's claim.
-    return Greatest(Coalesce(F("last_followup_at"), _start()), _start(), output_field=DateTimeField())
+    # The last follow-up (or deal), unless it is older than the current owner's claim.
+    last = F("last_deal_at") if rule.kind == RecycleRule.Kind.NO_DEAL else F("last_followup_at")
+    return Greatest(Coalesce(last, _start()), _start(), output_field=DateTimeField())
 
 
 def _per_level(rule: RecycleRule, value_of, output_field):
@@ -147,6 +153,11 @@ def _targeted(rule: RecycleRule, now: datetime) -> QuerySet[Customer]:
         customers = customers.exclude(status_id__in=exempt)
     if rule.exempt_scheduled:
         customers = customers.exclude(next_contact_at__gt=now)
+    if rule.exempt_open_opportunities:
+        from crm.opportunities.models import Opportunity
+
+        open_deals = Opportunity.objects.filter(customer_id=OuterRef("pk"), status=Opportunity.Status.OPEN)
+        customers = customers.exclude(Exists(open_deals))
     if rule.kind == RecycleRule.Kind.NEVER_CONTACTED:
         customers = customers.filter(Q(last_followup_at__isnull=True) | Q(last_followup_at__lt=_start()))
     return customers
@@ -176,6 +187,10 @@ def why(rule: RecycleRule, customer: Customer) -> str:
     }
     if rule.kind == RecycleRule.Kind.NEVER_CONTACTED:
         return _("%(since)s 领取后 %(days)d 天内未跟进") % values
+    if rule.kind == RecycleRule.Kind.NO_DEAL:
+        if customer.last_deal_at and customer.last_deal_at >= customer.recycle_reference:
+            return _("最近成交于 %(since)s，超过 %(days)d 天未成交") % values
+        return _("%(since)s 领取后一直未成交，超过 %(days)d 天") % values
     if customer.last_followup_at and customer.last_followup_at >= customer.recycle_reference:
         return _("最近跟进于 %(since)s，超过 %(days)d 天未跟进") % values
     return _("%(since)s 领取后一直未跟进，超过 %(days)d 天") % values
@@ -186,6 +201,8 @@ def reason_text(rule: RecycleRule, days: int) -> str:
     values = {"rule": rule.name, "days": days}
     if rule.kind == RecycleRule.Kind.NEVER_CONTACTED:
         return _("自动回收（规则“%(rule)s”）：领取后 %(days)d 天内未跟进") % values
+    if rule.kind == RecycleRule.Kind.NO_DEAL:
+        return _("自动回收（规则“%(rule)s”）：超过 %(days)d 天未成交") % values
     return _("自动回收（规则“%(rule)s”）：超过 %(days)d 天未跟进") % values
 
 
@@ -333,6 +350,8 @@ def condition_text(rule: RecycleRule, level_names: dict[int, str] | None = None)
     values = {"days": rule.days}
     if rule.kind == RecycleRule.Kind.NEVER_CONTACTED:
         text = _("领取后 %(days)d 天内未跟进") % values
+    elif rule.kind == RecycleRule.Kind.NO_DEAL:
+        text = _("超过 %(days)d 天未成交") % values
     else:
         text = _("超过 %(days)d 天未跟进") % values
     overrides = level_days(rule)
@@ -389,7 +408,7 @@ def recycle_warnings_send(*, now: datetime | None = None) -> int:
             _targeted(rule, now)
             .filter(recycle_reference__lte=_due_by(rule, horizon), owner__is_active=True)
             .filter(~Exists(marked))
-            .only("pk", "name", "owner_id", "value_level_id", "last_followup_at")
+            .only("pk", "name", "owner_id", "value_level_id", "last_followup_at", "last_deal_at")
             .order_by("pk")
         )
         per_owner: dict[int, list[Customer]] = defaultdict(list)
@@ -517,6 +536,7 @@ def _snapshot(rule: RecycleRule) -> dict:
         "departments": sorted(str(d) for d in rule.departments.all()),
         "exempt_statuses": sorted(str(s) for s in rule.exempt_statuses.all()),
         "exempt_scheduled": rule.exempt_scheduled,
+        "exempt_open_opportunities": rule.exempt_open_opportunities,
         "warn_days_before": rule.warn_days_before,
         "pool": str(rule.pool) if rule.pool_id else None,
         "is_active": rule.is_active,
@@ -537,6 +557,7 @@ def recycle_rule_save(
     departments=(),
     exempt_statuses=(),
     exempt_scheduled: bool = False,
+    exempt_open_opportunities: bool = False,
     warn_days_before=0,
     pool: Pool | None = None,
     is_active: bool = True,
@@ -581,6 +602,7 @@ def recycle_rule_save(
     rule = rule or RecycleRule(created_by=actor if getattr(actor, "pk", None) else None)
     rule.name, rule.kind, rule.days, rule.days_by_level = name, kind, days, levels
     rule.exempt_scheduled, rule.warn_days_before = bool(exempt_scheduled), warn
+    rule.exempt_open_opportunities = bool(exempt_open_opportunities)
     rule.pool, rule.is_active = pool, bool(is_active)
     rule.save()
     rule.statuses.set(status_items)

@@ -24,7 +24,8 @@ class RecycleRuleForm(forms.Form):
         choices=RecycleRule.Kind.choices,
         help_text=_(
             "领取后从未跟进：领取（或指派、创建）后 N 天内没有跟进；长期未跟进：距最近一次跟进"
-            "（尚未跟进时从领取算起）超过 N 天。"
+            "（尚未跟进时从领取算起）超过 N 天；长期未成交：距最近一次成交（赢单或合同审批通过，"
+            "尚未成交时从领取算起）超过 N 天。"
         ),
     )
     days = forms.IntegerField(
@@ -58,6 +59,7 @@ class RecycleRuleForm(forms.Form):
         help_text=_("例如选择“正式客户”，已成交的客户不会被回收。受保护的客户总是不回收。"),
     )
     exempt_scheduled = forms.BooleanField(label=_("不回收已约定下次联系的客户"), required=False)
+    exempt_open_opportunities = forms.BooleanField(label=_("不回收有进行中商机的客户"), required=False)
     warn_days_before = forms.IntegerField(
         label=_("提前提醒（天）"),
         min_value=0,
@@ -83,6 +85,7 @@ class RecycleRuleForm(forms.Form):
                 "departments": list(rule.departments.all()),
                 "exempt_statuses": list(rule.exempt_statuses.all()),
                 "exempt_scheduled": rule.exempt_scheduled,
+                "exempt_open_opportunities": rule.exempt_open_opportunities,
                 "warn_days_before": rule.warn_days_before,
                 "pool": rule.pool,
                 "is_active": rule.is_active,

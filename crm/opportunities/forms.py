@@ -1,11 +1,9 @@
 """Forms of the opportunity pages; the business rules are the services'."""
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.access import policy
-from crm.activities.forms import FollowUpForm
 from crm.customers.forms import DictionaryField
 from crm.customers.models import Contact, DictionaryItem
 from crm.customers.selectors import customers_visible
@@ -122,12 +120,3 @@ class LoseForm(forms.Form):
     lost_note = forms.CharField(
         label=_("输单说明"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-
-
-class OpportunityFollowUpForm(FollowUpForm):
-    """The customer follow-up form for the opportunity's customer, without files."""
-
-    def __init__(self, *args, customer, **kwargs):
-        super().__init__(*args, customer=customer, with_files=False, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("followed_at", timezone.localtime().replace(second=0, microsecond=0))

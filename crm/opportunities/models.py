@@ -133,6 +133,14 @@ class Opportunity(models.Model):
             models.Index(fields=["stage", "-updated_at"], name="opp_stage_recent_idx"),
             models.Index(fields=["customer", "-created_at"], name="opp_customer_recent_idx"),
             models.Index(fields=["-created_at", "-id"], name="opp_recent_idx"),
+            # Index-only scans over a manager's subtree (本部门及下级), one range per visible owner:
+            # the kanban's per-stage count and sum (bench/pipeline.py, 1M rows: 377 ms → 60 ms) and
+            # the narrow first step (ids only) of a filtered list or card ranking (PostgreSQL only).
+            models.Index(
+                fields=["owner", "stage_group", "stage"],
+                include=["id", "expected_amount", "customer", "updated_at", "created_at", "status"],
+                name="opp_owner_board_idx",
+            ),
         ]
 
     def __str__(self) -> str:

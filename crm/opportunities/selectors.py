@@ -9,7 +9,7 @@ from django.db.models.functions import RowNumber
 
 from crm.access import policy
 from crm.activities.models import FollowUp
-from crm.activities.selectors import with_rows
+from crm.activities.selectors import followups_linked
 from crm.core.money import to_fen
 from crm.core.paging import KeysetPage, keyset_page
 from crm.customers.selectors import customers_visible
@@ -164,8 +164,4 @@ def customer_opportunities(user, customer_id: int, limit: int = 20) -> list[Oppo
 
 
 def followups_for_opportunity(user, opp: Opportunity, limit: int = 20) -> list[FollowUp]:
-    if not policy.can(user, "activities.view"):
-        return []
-    return list(
-        with_rows(FollowUp.objects.filter(opportunity_id=opp.pk)).order_by("-created_at", "-pk")[:limit]
-    )
+    return followups_linked(user, "opportunity", opp.pk, limit)

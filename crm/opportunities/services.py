@@ -3,7 +3,6 @@ logged. Transfer is set-based (one UPDATE, one INSERT of N log rows). Moving to 
 only happens through `opportunity_win` / `opportunity_lose`."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -279,7 +278,8 @@ def opportunity_win(*, actor, opportunity: Opportunity, ip: str | None = None) -
     opp.status = Opportunity.Status.WON
     opp.won_at = timezone.now()
     opp.save(update_fields=["stage", "status", "won_at", "updated_at"])
-    # Customer has no "last deal" field yet; contracts (CTR-1) will record deals on the customer.
+    # A deal for the "no deal within N days" recycle rule (crm/customers/recycle.py, NO_DEAL).
+    Customer.objects.filter(pk=opp.customer_id).update(last_deal_at=opp.won_at)
     log_action(
         actor=actor,
         action="opportunity.won",
@@ -398,35 +398,16 @@ def opportunity_delete(*, actor, opportunity: Opportunity, ip: str | None = None
 
 @transaction.atomic
 def opportunity_followup_create(
-    *,
-    actor,
-    opportunity: Opportunity,
-    type: DictionaryItem | None,
-    content: str,
-    contact: Contact | None = None,
-    followed_at: datetime | None = None,
-    next_contact_at: datetime | None = None,
-    next_action: str = "",
-    ip: str | None = None,
+    *, actor, opportunity: Opportunity, ip: str | None = None, **values
 ) -> FollowUp:
-    """A follow-up on the opportunity's customer (same rules as the customer's), linked to the opportunity."""
+    """A follow-up on the opportunity's customer (same rules as the customer's), linked to the opportunity.
+    `values`: type, content, contact, followed_at, next_contact_at, next_action."""
     from crm.opportunities.selectors import opportunity_get_for_user
 
     opp = opportunity_get_for_user(user=actor, opportunity_id=opportunity.pk)
-    followup = activity_services.followup_create(
-        actor=actor,
-        customer_id=opp.customer_id,
-        type=type,
-        content=content,
-        contact=contact,
-        followed_at=followed_at,
-        next_contact_at=next_contact_at,
-        next_action=next_action,
-        ip=ip,
+    return activity_services.followup_create_linked(
+        actor=actor, document=opp, link_field="opportunity", ip=ip, **values
     )
-    FollowUp.objects.filter(pk=followup.pk).update(opportunity=opp)
-    followup.opportunity = opp
-    return followup
 
 
 # ---------------------------------------------------------------- stage groups (settings)

@@ -12,6 +12,7 @@ from django.views import View
 
 from crm.access import policy
 from crm.access.policy import PermissionRequiredError
+from crm.activities.forms import LinkedFollowUpForm
 from crm.audit.services import client_ip
 from crm.core.mixins import PermissionMixin, ServiceFormView
 from crm.opportunities import selectors, services
@@ -19,7 +20,6 @@ from crm.opportunities.forms import (
     LineFormSet,
     LoseForm,
     OpportunityFilterForm,
-    OpportunityFollowUpForm,
     OpportunityForm,
 )
 from crm.opportunities.models import Opportunity, Stage, StageGroup
@@ -261,6 +261,17 @@ class OpportunityFormView(ServiceFormView):
         return reverse("opportunities:detail", args=[saved.pk])
 
 
+QUOTES_ON_DETAIL = 20
+
+
+def _quotes_of(user, opp) -> list:
+    """The opportunity's quotes the user may see, newest first (one query)."""
+    from crm.quotes.selectors import quotes_visible
+
+    rows = quotes_visible(user).filter(opportunity=opp).select_related("owner")
+    return list(rows.order_by("-created_at", "-pk")[:QUOTES_ON_DETAIL])
+
+
 def _detail_context(request, opp, **extra) -> dict:
     user = request.user
     is_open = opp.status == Opportunity.Status.OPEN
@@ -271,7 +282,7 @@ def _detail_context(request, opp, **extra) -> dict:
         "contacts": list(opp.contacts.all()),
         "stages": list(opp.stage_group.stages.order_by("order", "pk")),
         "followups": selectors.followups_for_opportunity(user, opp),
-        "followup_form": extra.pop("followup_form", None) or OpportunityFollowUpForm(customer=opp.customer),
+        "followup_form": extra.pop("followup_form", None) or LinkedFollowUpForm(customer=opp.customer),
         "lose_form": LoseForm(),
         "can_edit": can_edit,
         "can_move": can_edit and is_open,
@@ -279,6 +290,8 @@ def _detail_context(request, opp, **extra) -> dict:
         "can_follow": policy.can(user, "activities.create"),
         "can_delete": policy.can(user, "opportunities.delete"),
         "can_transfer": policy.can(user, "opportunities.transfer"),
+        "quotes": _quotes_of(user, opp),
+        "can_quote": policy.can(user, "quotes.create"),
         **extra,
     }
 
@@ -296,7 +309,7 @@ class OpportunityFollowUpCreateView(PermissionMixin, View):
 
     def post(self, request, pk):
         opp = selectors.opportunity_get_for_user(user=request.user, opportunity_id=pk)
-        form = OpportunityFollowUpForm(request.POST, customer=opp.customer)
+        form = LinkedFollowUpForm(request.POST, customer=opp.customer)
         if form.is_valid():
             try:
                 services.opportunity_followup_create(

@@ -394,7 +394,7 @@ def test_jobs_in_immediate_mode(users):
         ({"days_by_level": {"A": 10}}, "未知的价值等级"),
         ({"warn_days_before": -2}, "提前提醒天数应为 0 到 365 之间的整数。"),
         ({"name": " "}, "规则名称不能为空。"),
-        ({"kind": "no_deal"}, "请选择回收条件。"),
+        ({"kind": "contract_end"}, "请选择回收条件。"),
         ({"statuses": [999999]}, "适用客户状态中有未知的状态。"),
         ({"departments": [999999]}, "适用部门中有未知的部门。"),
     ],

@@ -33,7 +33,9 @@ def test_detail_shows_fields_contacts_and_timeline_in_bounded_queries(
         actor=users["sales1"], customers=Customer.objects.filter(pk=customer.pk), users=[users["sales2"]]
     )
     client.force_login(users["manager"])
-    with django_assert_max_num_queries(20):
+    # The page and its module cards (opportunities, price history, registrations, contracts,
+    # receivables, invoices, points, purchases), each a fixed number of queries.
+    with django_assert_max_num_queries(30):
         response = client.get(f"/customers/{customer.pk}/")
     page = response.content.decode()
     assert response.status_code == 200
@@ -145,3 +147,68 @@ def test_timeline_shows_logged_date_times_in_local_time(client, users):
     timeline = page[page.index('data-testid="timeline"') :]
     assert "2026-12-07 08:56" in timeline  # Asia/Shanghai
     assert "00:56:17" not in timeline
+
+
+def test_sales_cards_cost_the_same_queries_whatever_the_deals(client, users, customer):
+    """Contracts, plans, receivables, invoices and points on the customer page: one customer with
+    one of each and one with fifteen of each answer in the same number of queries."""
+    import datetime
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.contracts.models import Contract
+    from crm.invoices.models import Invoice
+    from crm.points.models import PointsEntry
+    from crm.receivables.models import PaymentPlan, Receivable
+
+    def add_deals(count, start):
+        for i in range(start, start + count):
+            contract = Contract.objects.create(
+                code=f"HT-Q-{i}",
+                name=f"合同{i}",
+                customer=customer,
+                owner=users["sales1"],
+                status=Contract.Status.APPROVED,
+                signed_on=datetime.date(2026, 11, 1),
+                total=Decimal("1000.00"),
+                received_amount=Decimal("100.00"),
+            )
+            plan = PaymentPlan.objects.create(
+                contract=contract,
+                customer=customer,
+                amount=Decimal("500.00"),
+                due_on=datetime.date(2026, 1, 1),
+            )
+            Receivable.objects.create(
+                code=f"HK-Q-{i}",
+                contract=contract,
+                customer=customer,
+                plan=plan,
+                owner=users["sales1"],
+                amount=Decimal("100.00"),
+                received_on=datetime.date(2026, 11, 2),
+                status=Receivable.Status.APPROVED,
+            )
+            Invoice.objects.create(
+                code=f"FP-Q-{i}",
+                contract=contract,
+                customer=customer,
+                owner=users["sales1"],
+                title=customer.name,
+                amount=Decimal("100.00"),
+            )
+            PointsEntry.objects.create(customer=customer, kind="earn", points=5, contract=contract)
+
+    client.force_login(users["manager"])
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/customers/{customer.pk}/").status_code == 200
+        return len(queries)
+
+    add_deals(1, 0)
+    one = count_queries()
+    add_deals(14, 1)
+    assert count_queries() == one
