@@ -33,6 +33,15 @@ class Kind:
     doc_type: Callable[[Any], Any] = field(default=_attr_reader("type"))
     on_approved: list[Callable] = field(default_factory=list)
     on_rejected: list[Callable] = field(default_factory=list)
+    # Where an approver reads the document, and how a stored type reads to people.
+    url: Callable[[Any], str] | None = None
+    type_labels: dict[str, Any] = field(default_factory=dict)
+
+    def url_of(self, document) -> str:
+        return self.url(document) if self.url is not None and document is not None else ""
+
+    def type_label(self, value: str):
+        return self.type_labels.get(value, value)
 
     def amount_of(self, document) -> Decimal | None:
         value = self.amount(document)
@@ -58,9 +67,11 @@ def register(
     *,
     amount: Callable[[Any], Any] | None = None,
     doc_type: Callable[[Any], Any] | None = None,
+    url: Callable[[Any], str] | None = None,
+    type_labels: dict[str, Any] | None = None,
 ) -> Kind:
     """Register (or re-register, keeping its callbacks) a kind of document."""
-    kind = Kind(key=key, label=label, permission=permission)
+    kind = Kind(key=key, label=label, permission=permission, url=url, type_labels=dict(type_labels or {}))
     if amount is not None:
         kind.amount = amount
     if doc_type is not None:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from crm.approvals import selectors, services
+from crm.approvals import kinds, selectors, services
 from crm.approvals.forms import FlowForm, StepFormSet, step_initial
 from crm.approvals.models import ApprovalFlow
 from crm.core.mixins import PermissionMixin, client_ip
@@ -116,8 +116,11 @@ def my_approvals(request):
 @login_required
 def request_detail(request, pk):
     approval = selectors.request_get_for_user(user=request.user, request_id=pk)
+    kind = kinds.get(approval.kind)
     context = {
         "approval": approval,
+        "document_url": kind.url_of(approval.document) if kind else "",
+        "doc_type_label": kind.type_label(approval.doc_type) if kind else approval.doc_type,
         "timeline": selectors.request_timeline(approval),
         "my_task": selectors.pending_task_of(request.user, approval),
         "upcoming": selectors.upcoming_steps(approval),

@@ -3,6 +3,7 @@
 contract.kind; the callbacks (crm.contracts.services.on_*) run inside the deciding transaction.
 Imported once from ContractsConfig.ready()."""
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm.approvals import kinds
@@ -17,6 +18,10 @@ def _type(contract):
     return contract.kind
 
 
+def _url(contract) -> str:
+    return reverse("contracts:detail", args=[contract.pk])
+
+
 def _on_withdrawn(sender, request, **kwargs):
     from crm.contracts import services
     from crm.contracts.models import Contract
@@ -29,9 +34,11 @@ def _on_withdrawn(sender, request, **kwargs):
 
 def register() -> None:
     from crm.contracts import services
+    from crm.contracts.models import Contract
 
-    kinds.register("contract", _("合同"), "contracts.settings", amount=_amount, doc_type=_type)
-    kinds.register("credit", _("信用额度超限"), "contracts.settings", amount=_amount, doc_type=_type)
+    readers = {"amount": _amount, "doc_type": _type, "url": _url, "type_labels": dict(Contract.Kind.choices)}
+    kinds.register("contract", _("合同"), "contracts.settings", **readers)
+    kinds.register("credit", _("信用额度超限"), "contracts.settings", **readers)
     kinds.connect(
         "contract", on_approved=services.on_contract_approved, on_rejected=services.on_contract_rejected
     )

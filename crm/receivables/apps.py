@@ -8,8 +8,11 @@ class ReceivablesConfig(AppConfig):
     verbose_name = _("回款")
 
     def ready(self) -> None:
+        from django.urls import reverse
+
         from crm.approvals import kinds, signals
         from crm.receivables import services
+        from crm.receivables.models import PaymentMethod
 
         # Flows of kind "receivable" branch on the amount and on the payment method (type).
         kinds.register(
@@ -18,6 +21,8 @@ class ReceivablesConfig(AppConfig):
             "settings.settings",
             amount=lambda receivable: receivable.amount,
             doc_type=lambda receivable: receivable.method,
+            url=lambda receivable: reverse("receivables:detail", args=[receivable.pk]),
+            type_labels=dict(PaymentMethod.choices),
         )
         kinds.connect(
             services.KIND,

@@ -52,10 +52,12 @@ def change_rows(log) -> list[tuple[str, str, str]]:
     from django.contrib.contenttypes.models import ContentType
     from django.core.exceptions import FieldDoesNotExist
 
+    from crm.audit.labels import CHANGE_LABELS
+
     model = ContentType.objects.get_for_id(log.target_type_id).model_class() if log.target_type_id else None
     rows = []
     for field, values in (log.changes or {}).items():
-        label, choices = field, {}
+        label, choices = str(CHANGE_LABELS.get(field, field)), {}
         if model is not None:
             try:
                 model_field = model._meta.get_field(field)
@@ -65,7 +67,7 @@ def change_rows(log) -> list[tuple[str, str, str]]:
             except FieldDoesNotExist:
                 from crm.customfields.selectors import label_for_model  # custom fields (CUS-11)
 
-                label = label_for_model(model, field) or field
+                label = label_for_model(model, field) or str(CHANGE_LABELS.get(field, field))
         old, new = (values + [None, None])[:2] if isinstance(values, list) else (None, values)
         rows.append((label, _change_value(old, choices), _change_value(new, choices)))
     return rows

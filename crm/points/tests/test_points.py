@@ -237,17 +237,14 @@ def test_customer_section_issues_a_bounded_number_of_queries(
         approve(contract, users["sales1"])
     request = RequestFactory().get("/")
     request.user = users["sales1"]
-    template = Template('{% include "points/_customer_section.html" %}')
+    template = Template(
+        '{% include "points/_customer_section.html" %}{% include "points/_customer_purchases.html" %}'
+    )
     with django_assert_max_num_queries(7):
         html = template.render(Context({"request": request, "customer": buyers["mine"]}))
     assert html.count('data-testid="points-entry"') == 10 and html.count('data-testid="purchase-row"') == 12
     request.user = users["norole"]  # neither customers.view nor contracts.view: nothing
-    assert (
-        Template('{% include "points/_customer_section.html" %}')
-        .render(Context({"request": request, "customer": buyers["mine"]}))
-        .strip()
-        == ""
-    )
+    assert template.render(Context({"request": request, "customer": buyers["mine"]})).strip() == ""
 
 
 # ---------------------------------------------------------------- API
