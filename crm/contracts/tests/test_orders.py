@@ -245,10 +245,9 @@ def _race(*calls):
     return sorted(results)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_shipments_never_take_stock_below_zero(users, shop, buyers):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
     first, second = (
         make_contract(
             owner=users["sales1"],
@@ -269,10 +268,9 @@ def test_concurrent_shipments_never_take_stock_below_zero(users, shop, buyers):
     assert sorted(Contract.objects.values_list("order_status", flat=True)) == ["paid", "shipped"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_same_order_shipped_twice_at_once_ships_once(users, shop, buyers):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
     contract = make_contract(
         owner=users["sales1"],
         customer=buyers["mine"],

@@ -297,10 +297,9 @@ def test_demo_redeems_once(users, order, buyers):
     assert selectors.points_balance(buyers["mine"]) == 11
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_redemptions_never_go_below_zero(users, buyers):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
     give(buyers["mine"], 100)
     barrier = threading.Barrier(2)
     results = []
