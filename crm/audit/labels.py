@@ -168,6 +168,7 @@ ACTION_LABELS = {
     "contract.revised": _("变更合同"),
     "contract.voided": _("作废合同"),
     "contract.transferred": _("转移合同"),
+    "contract.exported": _("导出合同"),
     "contract.attachment_added": _("上传合同附件"),
     "contract.order_paid": _("订单已付款"),
     "contract.order_shipped": _("订单已发货"),

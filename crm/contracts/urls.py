@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.contracts import order_views, views
+from crm.contracts import export_views, order_views, views
 
 app_name = "contracts"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("options/<str:what>/", views.CustomerOptionsView.as_view(), name="options"),
     path("from-quote/<int:quote_pk>/", views.FromQuoteView.as_view(), name="from_quote"),
     path("transfer/", views.ContractTransferView.as_view(), name="transfer"),
+    path("export/", export_views.ContractExportView.as_view(), name="export"),
     path("<int:pk>/", views.ContractDetailView.as_view(), name="detail"),
     path("<int:pk>/followups/", views.ContractFollowUpCreateView.as_view(), name="followup_create"),
     path("<int:pk>/edit/", views.ContractFormView.as_view(), name="edit"),

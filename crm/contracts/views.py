@@ -55,6 +55,7 @@ class ContractListView(PermissionMixin, View):
                 "can_create": policy.can(request.user, "contracts.create"),
                 "can_settings": policy.can(request.user, "contracts.settings"),
                 "can_transfer": policy.can(request.user, "contracts.transfer"),
+                "can_export": policy.can(request.user, "contracts.export"),
             },
         )
 
