@@ -19,13 +19,12 @@ from crm.customers.tests.pool_factories import public_customer, public_customers
 
 THREADS = 20
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("real concurrent writers need PostgreSQL; SQLite serialises writers")
+# Skipped at collection on SQLite: serialized_rollback would reload the database before any
+# fixture could skip the test.
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent writers need PostgreSQL"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def run_at_once(jobs):

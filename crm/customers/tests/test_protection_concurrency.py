@@ -16,13 +16,12 @@ from crm.customers.models import Customer
 from crm.customers.protection import customer_protect
 from crm.customers.tests.test_duplicates import make, set_policy
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("real concurrent writers need PostgreSQL; SQLite serialises writers")
+# Skipped at collection on SQLite: serialized_rollback would reload the database before any
+# fixture could skip the test.
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent writers need PostgreSQL"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_concurrent_protections_never_exceed_the_owners_limit(users):
