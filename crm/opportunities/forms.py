@@ -1,6 +1,8 @@
 """Forms of the opportunity pages; the business rules are the services'."""
 
 from django import forms
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from crm.access import policy
@@ -87,14 +89,45 @@ class LineForm(forms.Form):
 LineFormSet = forms.formset_factory(LineForm, extra=3, max_num=50)
 
 
+def _attrs(attrs: dict) -> str:
+    """Like django/forms/widgets/attrs.html: True → the bare name, False → left out."""
+    return "".join(
+        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class PlainSelect(forms.Select):
+    """A <select> written in Python, the same markup as Django's template: Django renders every
+    option through a template include, and the owner filter has one option per person in scope
+    (~100 for a regional manager: over 10 ms of the list page)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<select name="{}"', widget["name"]), _attrs(widget["attrs"]), ">"]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('\n  <optgroup label="{}">', group_name))
+            for option in options:
+                parts += [format_html('\n  <option value="{}"', option["value"]), _attrs(option["attrs"])]
+                parts.append(format_html(">{}</option>\n", option["label"]))  # the template's newline
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # noqa: S308  (every part went through format_html)
+
+
 class OpportunityFilterForm(forms.Form):
     q = forms.CharField(required=False)
     status = forms.ChoiceField(
         label=_("状态"), choices=[("", _("全部状态")), *Opportunity.Status.choices], required=False
     )
-    stage = forms.ModelChoiceField(label=_("阶段"), queryset=None, required=False, empty_label=_("全部阶段"))
+    stage = forms.ModelChoiceField(
+        label=_("阶段"), queryset=None, required=False, empty_label=_("全部阶段"), widget=PlainSelect
+    )
     owner = forms.ModelChoiceField(
-        label=_("负责人"), queryset=None, required=False, empty_label=_("全部负责人")
+        label=_("负责人"), queryset=None, required=False, empty_label=_("全部负责人"), widget=PlainSelect
     )
     customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
     sort = forms.ChoiceField(
@@ -103,7 +136,12 @@ class OpportunityFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = policy.visible_users(user).filter(is_active=True).order_by("username")
+        self.fields["owner"].queryset = (
+            policy.visible_users(user)
+            .filter(is_active=True)
+            .only("username", "name", "first_name", "last_name")  # what the label (display_name) reads
+            .order_by("username")
+        )
         self.fields["stage"].queryset = Stage.objects.filter(group__in=stage_groups_active()).select_related(
             "group"
         )

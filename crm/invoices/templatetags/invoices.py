@@ -18,17 +18,17 @@ def _user(context):
 
 @register.simple_tag(takes_context=True)
 def contract_invoices(context, contract) -> dict:
+    """On the contract page, whose contract came through contract_get_for_user for this user."""
     user = _user(context)
     if user is None or contract is None or not policy.can(user, "invoices.view"):
         return {"visible": False}
-    summary = selectors.contract_invoices(user, contract)
+    summary = selectors.contract_invoices(user, contract, contract_checked=True)
+    invoiceable = contract_invoiceable(contract)
     return {
         "visible": True,
         "summary": summary,
-        "invoiceable": contract_invoiceable(contract),
-        "can_request": contract.is_effective
-        and contract_invoiceable(contract) > 0
-        and policy.can(user, "invoices.create"),
+        "invoiceable": invoiceable,
+        "can_request": contract.is_effective and invoiceable > 0 and policy.can(user, "invoices.create"),
     }
 
 

@@ -58,3 +58,22 @@ def test_board_reads_in_a_bounded_number_of_queries(users, make_opp, stages, gro
         Opportunity.objects.filter(stage=stages["需求确认"]).order_by("-updated_at", "-pk")[:5]
     )
     assert column.cards == newest_first
+
+
+def test_board_applies_the_filters_and_the_card_limit_to_counts_sums_and_cards(
+    users, make_opp, stages, group
+):
+    make_opp(name="门店收银系统", stage=stages["谈判"], expected_amount="100.00")
+    make_opp(name="仓储设备更新", stage=stages["谈判"], expected_amount="250.50")
+    make_opp(name="仓储设备更新二期", stage=stages["谈判"], expected_amount="0.25")
+    make_opp(actor=users["sales2"], name="仓储设备", stage=stages["谈判"])  # not sales1's
+
+    filters = selectors.OpportunityFilters(q="仓储")
+    board = selectors.kanban(user=users["sales1"], group=group, filters=filters, per_stage=1)
+    column = {c.stage.name: c for c in board.columns}["谈判"]
+    assert (column.count, column.amount) == (2, Decimal("250.75"))
+    assert [card.name for card in column.cards] == ["仓储设备更新二期"]  # the newest only
+
+    board = selectors.kanban(user=users["sales1"], group=group, per_stage=0)
+    column = {c.stage.name: c for c in board.columns}["谈判"]
+    assert (column.count, column.amount, column.cards) == (3, Decimal("350.75"), [])
