@@ -20,11 +20,11 @@ from crm.messaging.models import Notification
 
 THREADS = 12
 
-# Skipped at collection on SQLite: serialized_rollback would reload the database before any
-# fixture could skip the test.
+# Skipped at collection on SQLite (SQLite serialises writers: nothing to race). No serialized
+# rollback: conftest restores the data-migration rows after each flush.
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent writers need PostgreSQL"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

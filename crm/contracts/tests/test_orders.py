@@ -246,7 +246,7 @@ def _race(*calls):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_shipments_never_take_stock_below_zero(users, shop, buyers):
     first, second = (
         make_contract(
@@ -269,7 +269,7 @@ def test_concurrent_shipments_never_take_stock_below_zero(users, shop, buyers):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_same_order_shipped_twice_at_once_ships_once(users, shop, buyers):
     contract = make_contract(
         owner=users["sales1"],

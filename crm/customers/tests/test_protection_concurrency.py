@@ -16,11 +16,11 @@ from crm.customers.models import Customer
 from crm.customers.protection import customer_protect
 from crm.customers.tests.test_duplicates import make, set_policy
 
-# Skipped at collection on SQLite: serialized_rollback would reload the database before any
-# fixture could skip the test.
+# Skipped at collection on SQLite (SQLite serialises writers: nothing to race). No serialized
+# rollback: conftest restores the data-migration rows after each flush.
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent writers need PostgreSQL"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -648,7 +648,7 @@ def test_recycle_rule_paths_are_in_the_schema(tmp_path):
 # ---------------------------------------------------------------- concurrency (PostgreSQL)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_recycle_each_customer_once(users, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("real concurrent writers need PostgreSQL; SQLite serialises writers")

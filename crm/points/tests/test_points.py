@@ -298,7 +298,7 @@ def test_demo_redeems_once(users, order, buyers):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_redemptions_never_go_below_zero(users, buyers):
     give(buyers["mine"], 100)
     barrier = threading.Barrier(2)
