@@ -177,7 +177,8 @@ class LineRowView(PermissionMixin, View):
         row = _row(
             values, customer=customer, payment_term=request.GET.get("payment_term", ""), reprice=reprice
         )
-        return render(request, "contracts/_line_row.html", {"row": row, "products": _products()})
+        context = {"row": row, "products": _products(), "line_kind": "contract"}
+        return render(request, "quotes/_line_row.html", context)
 
 
 class CustomerOptionsView(PermissionMixin, View):
