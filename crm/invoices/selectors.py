@@ -116,18 +116,16 @@ def _summary(invoices: QuerySet[Invoice], limit: int, *related: str) -> InvoiceS
     )
 
 
-def contract_invoices(
-    user, contract, *, limit: int = CONTRACT_SECTION_LIMIT, contract_checked: bool = False
-) -> InvoiceSummary:
-    """The contract's invoices the user may see (newest first) and their totals: one query.
+def contract_invoices(user, contract, *, limit: int = CONTRACT_SECTION_LIMIT) -> InvoiceSummary:
+    """The invoices of `contract` (newest first) and their totals, in one query.
 
-    contract_checked=True: the caller read `contract` through contract_get_for_user for this user
-    (the contract page), and an invoice is visible exactly when its contract is, so the scope
-    sub-selects are not repeated (their planning cost more than the rest of the query)."""
+    `contract` must have been read through crm.contracts.selectors.contract_get_for_user for this
+    user (the contract page), like the receivables' contract sections: an invoice is visible exactly
+    when its contract is, so the scope sub-selects are not repeated (their planning cost more than
+    the rest of the query)."""
     if not policy.can(user, "invoices.view"):
         return InvoiceSummary()
-    invoices = Invoice.objects.all() if contract_checked else invoices_visible(user)
-    return _summary(invoices.filter(contract_id=contract.pk), limit, "owner")
+    return _summary(Invoice.objects.filter(contract_id=contract.pk), limit, "owner")
 
 
 def customer_invoices(user, customer_id: int, *, limit: int = CUSTOMER_CARD_LIMIT) -> InvoiceSummary:

@@ -19,9 +19,9 @@ from crm.api.serializers import StrictSerializer
 from crm.core.mixins import client_ip
 from crm.customers.models import Contact, Customer, DictionaryItem
 from crm.opportunities import selectors, services
+from crm.opportunities.forms import StatsFilterForm
 from crm.opportunities.models import Opportunity, OpportunityLine, Stage, StageGroup
 from crm.opportunities.stats import StatsFilters, opportunity_stats
-from crm.opportunities.stats_views import StatsFilterForm
 from crm.products.models import Product
 
 MAX_BULK = 5000

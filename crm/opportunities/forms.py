@@ -158,3 +158,22 @@ class LoseForm(forms.Form):
     lost_note = forms.CharField(
         label=_("输单说明"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class StatsFilterForm(forms.Form):
+    group = forms.ModelChoiceField(label=_("阶段组"), queryset=None, required=False, empty_label=None)
+    created_from = forms.DateField(
+        label=_("创建日期从"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+    created_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput({"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = stage_groups_active()
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("开始日期不能晚于结束日期。"))
+        return data

@@ -31,7 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import DecimalField, F, Q, Sum
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -87,10 +87,7 @@ def _lock_receivable(receivable_pk: int) -> tuple[Contract, Receivable]:
 
 
 def contract_url(contract_id: int) -> str:
-    try:
-        return reverse("contracts:detail", args=[contract_id])
-    except NoReverseMatch:
-        return reverse("receivables:plans") + f"?contract={contract_id}"
+    return reverse("contracts:detail", args=[contract_id])
 
 
 # ---------------------------------------------------------------- cleaning

@@ -22,7 +22,7 @@ def contract_invoices(context, contract) -> dict:
     user = _user(context)
     if user is None or contract is None or not policy.can(user, "invoices.view"):
         return {"visible": False}
-    summary = selectors.contract_invoices(user, contract, contract_checked=True)
+    summary = selectors.contract_invoices(user, contract)
     invoiceable = contract_invoiceable(contract)
     return {
         "visible": True,
