@@ -10,7 +10,9 @@ def _fast_and_immediate(settings):
     # argon2 is the production hasher (asserted in test_login_security); tests hash fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    # Throttle counters live in the cache; one test's requests must not throttle the next.
+    # Throttle counters live in the cache; one test's requests must not throttle the next, and
+    # parallel test workers must not share a file cache.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     from django.core.cache import cache
 
     cache.clear()

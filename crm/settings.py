@@ -72,6 +72,10 @@ INSTALLED_APPS = [
     "crm.receivables",
     "crm.invoices",
     "crm.points",
+    "crm.exports",
+    "crm.imports",
+    "crm.printing",
+    "crm.webhooks",
     "crm.api",
 ]
 
@@ -214,8 +218,19 @@ from crm.core.email_url import email_settings_from_url  # noqa: E402
 globals().update(email_settings_from_url(os.environ.get("EMAIL_URL", "console://")))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CRM <noreply@localhost>")
 
-# Background jobs: Huey on Redis when REDIS_URL is set, else on a SQLite file under var/.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# One cache shared by the web processes and the job workers (API rate limits per token, import
+# progress): Redis when configured, else files under var/ (the embedded default has no Redis).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+# Background jobs: Huey on Redis when REDIS_URL is set, else on a SQLite file under var/.
 HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE")
 if REDIS_URL:
     HUEY = {

@@ -37,6 +37,10 @@ urlpatterns = [
     path("invoices/", include("crm.invoices.urls")),
     path("points/", include("crm.points.urls")),
     path("approvals/", include("crm.approvals.urls")),
+    path("exports/", include("crm.exports.urls")),
+    path("imports/", include("crm.imports.urls")),
+    path("print/", include("crm.printing.urls")),
+    path("webhooks/", include("crm.webhooks.urls")),
     path("api/", include("crm.api.urls")),
 ]
 
