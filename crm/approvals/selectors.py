@@ -4,6 +4,7 @@
 from itertools import groupby
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
@@ -77,6 +78,55 @@ def request_get_for_user(*, user, request_id) -> ApprovalRequest:
         return requests_visible(user).get(pk=request_id)
     except (ApprovalRequest.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+# ---------------------------------------------------------------- approvers read their documents
+#
+# One rule: whoever holds or held a task on a request for a document (any round, any status) may
+# READ that document, even outside their data scope or without the module's view permission, so
+# that "查看单据" on the request page opens it. Nothing more: the documents' read-only access helpers
+# (contract_get_for_user / receivable_get_for_user with read_only=True) try their normal path first
+# and only then this one, mark the record (`read_via_approval`), and the pages offer no action on a
+# record so marked. Writes never take this path.
+
+READ_VIA_APPROVAL = "read_via_approval"
+
+
+def approval_grants_read_of(user, model, object_id) -> bool:
+    """Does `user` hold (or did they hold) an approval task on a request for this document? One query."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    content_type = ContentType.objects.get_for_model(model)  # cached by Django after the first call
+    return ApprovalTask.objects.filter(
+        approver=user, request__content_type=content_type, request__object_id=str(object_id)
+    ).exists()
+
+
+def approval_grants_read(user, obj) -> bool:
+    return obj is not None and approval_grants_read_of(user, type(obj), obj.pk)
+
+
+def approval_read_or_refuse(user, *, model, object_id, permission: str) -> None:
+    """The second path of a read-only access helper, taken after its normal path said no.
+
+    Returns when an approval task grants the read. Otherwise answers as the page did before the
+    second path existed: 403 without the module's view permission (`permission`), 404 for the rest
+    (outside the scope or missing alike)."""
+    if approval_grants_read_of(user, model, object_id):
+        return
+    if not policy.can(user, permission):
+        raise PermissionDenied
+    raise Http404
+
+
+def mark_read_via_approval(obj, value: bool):
+    setattr(obj, READ_VIA_APPROVAL, value)
+    return obj
+
+
+def is_read_via_approval(obj) -> bool:
+    """Was `obj` handed out only because its viewer is an approver of it (read-only then)?"""
+    return bool(getattr(obj, READ_VIA_APPROVAL, False))
 
 
 def request_for_document(document) -> ApprovalRequest | None:

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from crm.access import policy
+from crm.approvals.selectors import approval_read_or_refuse, mark_read_via_approval
 from crm.contracts.models import Contract, ContractAttachment, ContractLine
 from crm.core.paging import KeysetPage, keyset_page
 from crm.customers.selectors import customers_visible
@@ -25,8 +26,14 @@ def contracts_visible(user) -> QuerySet[Contract]:
     return policy.visible(user, Contract.objects.filter(customer_id__in=visible_customers))
 
 
-def contract_get_for_user(*, user, contract_id) -> Contract:
+def contract_get_for_user(*, user, contract_id, read_only: bool = False) -> Contract:
     """The contract, or 404 alike for missing and not visible.
+
+    `read_only=True` (pages that only show the contract: detail, print, attachment download) also
+    admits an approver of the contract outside the normal policy
+    (crm.approvals.selectors.approval_read_or_refuse; one more query, only when the normal path said
+    no); such a contract comes back marked `read_via_approval` and its pages offer no action.
+    Writers never pass read_only.
 
     Two short queries: the access check on the id alone, then the row with its related rows by
     primary key. In one query (eight joined tables beside the scope sub-selects) PostgreSQL spent
@@ -37,15 +44,19 @@ def contract_get_for_user(*, user, contract_id) -> Contract:
         pk = int(contract_id)
     except (TypeError, ValueError) as exc:
         raise Http404 from exc
-    if not contracts_visible(user).filter(pk=pk).exists():
-        raise Http404
+    in_scope = contracts_visible(user).filter(pk=pk).exists()
+    if not in_scope:
+        if not read_only:
+            raise Http404
+        approval_read_or_refuse(user, model=Contract, object_id=pk, permission="contracts.view")
     contracts = Contract.objects.select_related(
         "customer", "contact", "opportunity", "quote", "owner", "our_signatory"
     )
     try:
-        return contracts.get(pk=pk)
+        contract = contracts.get(pk=pk)
     except Contract.DoesNotExist as exc:  # deleted in between
         raise Http404 from exc
+    return mark_read_via_approval(contract, not in_scope)
 
 
 def contract_lines(contract: Contract) -> list[ContractLine]:
@@ -56,9 +67,11 @@ def contract_attachments(contract: Contract) -> list[ContractAttachment]:
     return list(contract.attachments.select_related("uploaded_by").order_by("id"))
 
 
-def attachment_get_for_user(*, user, contract_id, attachment_id) -> ContractAttachment:
-    """An attachment of a contract the user may see; 404 alike otherwise."""
-    contract = contract_get_for_user(user=user, contract_id=contract_id)
+def attachment_get_for_user(
+    *, user, contract_id, attachment_id, read_only: bool = False
+) -> ContractAttachment:
+    """An attachment of a contract the user may see (or, read_only, approves); 404 alike otherwise."""
+    contract = contract_get_for_user(user=user, contract_id=contract_id, read_only=read_only)
     try:
         return contract.attachments.get(pk=int(attachment_id))
     except (ContractAttachment.DoesNotExist, ValueError, TypeError) as exc:

@@ -17,6 +17,7 @@ from crm.access.policy import PermissionRequiredError
 from crm.accounts.models import User
 from crm.activities.forms import LinkedFollowUpForm
 from crm.activities.selectors import followups_linked
+from crm.approvals.selectors import is_read_via_approval
 from crm.audit.services import client_ip
 from crm.contracts import selectors, services
 from crm.contracts.forms import AttachmentForm, ContractForm, ContractSettingsForm, VoidForm, lines_from_post
@@ -205,8 +206,10 @@ class CustomerOptionsView(PermissionMixin, View):
 
 def _detail_context(request, contract, **extra) -> dict:
     user = request.user
-    perms = policy.permissions_of(user)
-    # The contract came through contract_get_for_user, so it is in scope: check the actions by name.
+    # The contract came through contract_get_for_user: in scope, unless it was handed out read-only
+    # to an approver of it (then no action at all). In scope, check the actions by name.
+    in_scope = not is_read_via_approval(contract)
+    perms = policy.permissions_of(user) if in_scope else frozenset()
     can_edit = "contracts.edit" in perms
     status = contract.status
     request_pending = (
@@ -234,21 +237,24 @@ def _detail_context(request, contract, **extra) -> dict:
         "can_delete": "contracts.delete" in perms
         and status == Contract.Status.DRAFT
         and contract.submitted_at is None,
-        "can_print": "contracts.print" in perms,
+        "can_print": "contracts.print" in policy.permissions_of(user),  # a read: approvers too
+        "read_via_approval": not in_scope,
         "can_attach": can_edit,
         "can_transfer": "contracts.transfer" in perms and status != Contract.Status.VOID,
         "can_follow": "activities.create" in perms,
-        "followups": followups_linked(user, "contract", contract.pk),
+        # Follow-ups are the customer's records, not the document under approval.
+        "followups": followups_linked(user, "contract", contract.pk) if in_scope else [],
         "followup_form": extra.pop("followup_form", None) or LinkedFollowUpForm(customer=contract.customer),
         **extra,
     }
 
 
 class ContractDetailView(PermissionMixin, View):
-    permission = "contracts.view"
+    # contracts.view (403 without it), or an approval task on this contract: the selector decides.
+    permission = None
 
     def get(self, request, pk):
-        contract = selectors.contract_get_for_user(user=request.user, contract_id=pk)
+        contract = selectors.contract_get_for_user(user=request.user, contract_id=pk, read_only=True)
         return render(request, "contracts/detail.html", _detail_context(request, contract))
 
 
@@ -320,7 +326,7 @@ class PrintView(PermissionMixin, View):
     permission = "contracts.print"
 
     def get(self, request, pk):
-        contract = selectors.contract_get_for_user(user=request.user, contract_id=pk)
+        contract = selectors.contract_get_for_user(user=request.user, contract_id=pk, read_only=True)
         company = getattr(settings, "CRM_COMPANY_NAME", None) or settings.CRM_SITE_NAME
         return render(
             request,
@@ -355,11 +361,12 @@ class AttachmentUploadView(PermissionMixin, View):
 
 
 class AttachmentDownloadView(PermissionMixin, View):
-    permission = "contracts.view"
+    # contracts.view (403 without it), or an approval task on this contract: the selector decides.
+    permission = None
 
     def get(self, request, pk, attachment_pk):
         attachment = selectors.attachment_get_for_user(
-            user=request.user, contract_id=pk, attachment_id=attachment_pk
+            user=request.user, contract_id=pk, attachment_id=attachment_pk, read_only=True
         )
         try:
             handle = attachment.file.open("rb")

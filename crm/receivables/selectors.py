@@ -20,6 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from crm.access import policy
+from crm.approvals.selectors import approval_read_or_refuse, mark_read_via_approval
 from crm.contracts.models import Contract
 from crm.contracts.selectors import contracts_visible
 from crm.core.paging import KeysetPage, keyset_page
@@ -66,15 +67,29 @@ def plan_get_for_user(*, user, plan_id) -> PaymentPlan:
         raise Http404 from exc
 
 
-def receivable_get_for_user(*, user, receivable_id) -> Receivable:
+def receivable_get_for_user(*, user, receivable_id, read_only: bool = False) -> Receivable:
+    """The receivable, or 404 alike for missing and not visible.
+
+    `read_only=True` (the detail page) also admits an approver of the receivable outside the normal
+    policy (crm.approvals.selectors.approval_read_or_refuse; one more query and the row, only when
+    the normal path said no); such a receivable comes back marked `read_via_approval` and its page
+    offers no action. Writers never pass read_only."""
     try:
-        return (
-            receivables_visible(user)
-            .select_related("contract", "customer", "plan", "owner", "department", "created_by")
-            .get(pk=int(receivable_id))
-        )
-    except (Receivable.DoesNotExist, ValueError, TypeError) as exc:
+        pk = int(receivable_id)
+    except (ValueError, TypeError) as exc:
         raise Http404 from exc
+    related = ("contract", "customer", "plan", "owner", "department", "created_by")
+    try:
+        return mark_read_via_approval(receivables_visible(user).select_related(*related).get(pk=pk), False)
+    except Receivable.DoesNotExist as exc:
+        if not read_only:
+            raise Http404 from exc
+    approval_read_or_refuse(user, model=Receivable, object_id=pk, permission="receivables.view")
+    try:
+        receivable = Receivable.objects.select_related(*related).get(pk=pk)
+    except Receivable.DoesNotExist as exc:
+        raise Http404 from exc
+    return mark_read_via_approval(receivable, True)
 
 
 # ---------------------------------------------------------------- lists

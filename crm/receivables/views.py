@@ -11,6 +11,7 @@ from django.views import View
 
 from crm.access import policy
 from crm.access.policy import PermissionRequiredError
+from crm.approvals.selectors import is_read_via_approval
 from crm.audit.services import client_ip
 from crm.contracts.selectors import contract_get_for_user
 from crm.core.mixins import PermissionMixin
@@ -135,17 +136,21 @@ class ReceivableFormView(PermissionMixin, View):
 
 
 class ReceivableDetailView(PermissionMixin, View):
-    permission = "receivables.view"
+    # receivables.view (403 without it), or an approval task on this receivable: the selector decides.
+    permission = None
 
     def get(self, request, pk):
-        receivable = selectors.receivable_get_for_user(user=request.user, receivable_id=pk)
+        receivable = selectors.receivable_get_for_user(user=request.user, receivable_id=pk, read_only=True)
         user = request.user
-        editable = receivable.status in services.EDITABLE_STATUSES
+        # In scope, the actions need their permissions; handed out read-only to an approver, none.
+        read_via_approval = is_read_via_approval(receivable)
+        editable = receivable.status in services.EDITABLE_STATUSES and not read_via_approval
         context = {
             "receivable": receivable,
+            "read_via_approval": read_via_approval,
             "can_edit": editable and policy.can(user, "receivables.edit"),
             "can_submit": editable and policy.can(user, "receivables.create"),
-            "can_confirm": services.can_confirm(user, receivable),
+            "can_confirm": not read_via_approval and services.can_confirm(user, receivable),
             "can_delete": editable and policy.can(user, "receivables.delete"),
         }
         return render(request, "receivables/detail.html", context)
