@@ -18,6 +18,17 @@ def _fast_and_immediate(settings):
     cache.clear()
 
 
+@pytest.fixture
+def immediate_jobs():
+    """Huey runs queued jobs at once, in the test's thread (and never touches the queue file)."""
+    from huey.contrib.djhuey import HUEY
+
+    previous = HUEY.immediate
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = previous
+
+
 @pytest.fixture(autouse=True)
 def _rows_of_data_migrations(request):
     """A transactional test ends by flushing every table, which also removes what data migrations

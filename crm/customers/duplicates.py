@@ -449,7 +449,9 @@ def _field_conditions(values: dict[str, Any], contacts: list[dict[str, Any]], fi
     if "keyword" in fields:
         keyword = str(values.get("keyword") or "").strip()
         if keyword:
-            conditions.append(("keyword", Q(keyword__iexact=keyword)))
+            # LOWER(keyword) IN (…), not iexact (UPPER on PostgreSQL, LIKE on SQLite): this form
+            # uses the customer_keyword_lower_idx index on both databases.
+            conditions.append(("keyword", Q(In(Lower("keyword"), [keyword.lower()]))))
         if name:
             # Another customer's 关键字 contained in the new name (case-insensitive; 1-character
             # keywords ignored): one IN over the name's substrings, hashed by the database.

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -288,6 +289,9 @@ class Customer(models.Model):
                 condition=models.Q(deleted_at__isnull=True, owner__isnull=True),
             ),
             models.Index(fields=["owner", "last_followup_at"], name="customer_owner_followup_idx"),
+            # Duplicate control: LOWER(keyword) IN (…) (crm/customers/duplicates.py); without it every
+            # new customer or imported row scanned the whole table.
+            models.Index(Lower("keyword"), name="customer_keyword_lower_idx"),
             models.Index(
                 fields=["deleted_at"],
                 name="customer_deleted_idx",

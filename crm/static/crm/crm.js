@@ -1,7 +1,8 @@
 // Small behaviours without inline scripts (the content security policy forbids them).
+// A confirmation on the button that submits (one form, several actions) or on the form itself.
 document.addEventListener("submit", (event) => {
-  const form = event.target.closest("form[data-confirm]");
-  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  const source = event.submitter?.closest("[data-confirm]") || event.target.closest("form[data-confirm]");
+  if (source && !window.confirm(source.dataset.confirm)) event.preventDefault();
 });
 document.addEventListener("click", (event) => {
   const all = event.target.closest("[data-check-all], [data-uncheck-all]");
