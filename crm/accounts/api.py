@@ -5,14 +5,16 @@ every read goes through the access policy, so a record outside the caller's data
 404 exactly like a record that does not exist.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -46,7 +48,8 @@ class TokenRequestSerializer(StrictSerializer):
 
 
 class TokenResponseSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="the secret; shown only in this response")
+    expires_at = serializers.DateTimeField()
 
 
 class TokenLoginThrottle(AnonRateThrottle):
@@ -58,7 +61,10 @@ class TokenLoginThrottle(AnonRateThrottle):
 
 @extend_schema_view(post=extend_schema(tags=["auth"]))
 class TokenLoginView(APIView):
-    """Exchange a username (or e-mail) and password for an API token.
+    """Exchange a username (or e-mail) and password for a new personal API token.
+
+    Each call creates a token named "API 登录 <date>" that expires after API_LOGIN_TOKEN_DAYS days
+    (default 30); it is listed, and can be revoked, in the user's profile like any other token.
 
     Same rules as the login page: disabled accounts cannot log in, and 5 failed attempts on one
     username lock it for 15 minutes (HTTP 429), even with the right password.
@@ -70,7 +76,12 @@ class TokenLoginView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenResponseSerializer, 400: ERROR_RESPONSE, 429: ERROR_RESPONSE},
+        responses={
+            200: TokenResponseSerializer,
+            400: ERROR_RESPONSE,
+            403: ERROR_RESPONSE,
+            429: ERROR_RESPONSE,
+        },
         auth=[],
     )
     def post(self, request):
@@ -105,9 +116,20 @@ class TokenLoginView(APIView):
                 status=status.HTTP_403_FORBIDDEN,
             )
         update_last_login(None, user)
-        token, _created = Token.objects.get_or_create(user=user)
+        from crm.api.services import token_create
+
+        now = timezone.now()
+        expires_at = now + timedelta(days=settings.API_LOGIN_TOKEN_DAYS)
+        token, secret = token_create(
+            user=user,
+            name=_("API 登录 %(date)s") % {"date": timezone.localdate(now).isoformat()},
+            expires_at=expires_at,
+            ip=client_ip(request),
+            enforce_limit=False,
+        )
         log_action(actor=user, action="auth.token_issued", target=user, ip_address=client_ip(request))
-        return Response({"token": token.key})
+        expires = serializers.DateTimeField().to_representation(token.expires_at)
+        return Response({"token": secret, "expires_at": expires})
 
 
 # ---------------------------------------------------------------- departments

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from crm.activities import selectors, services
 from crm.activities.models import FollowUp, FollowUpTemplate
+from crm.api.ordering import OrderingParamMixin
 from crm.api.serializers import StrictSerializer
 from crm.core.mixins import client_ip
 from crm.customers.models import Contact, DictionaryItem
@@ -161,12 +162,13 @@ class FollowUpTemplateWriteSerializer(StrictSerializer):
 
 
 @extend_schema(tags=["followups"])
-class FollowUpViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FollowUpViewSet(OrderingParamMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Follow-up records (跟进记录) on the customers the caller may see, newest first."""
 
     module = "activities"
     serializer_class = FollowUpSerializer
     ordering = ("-created_at", "-id")
+    ordering_fields = ("created_at", "followed_at")  # ?ordering=
     action_permissions = {"comments": "activities.view"}
 
     def get_queryset(self):

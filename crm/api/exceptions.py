@@ -1,6 +1,7 @@
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -29,4 +30,7 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionRequiredError):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        # Raised while parsing the body (too many form fields, too large): a JSON 400, not an HTML page.
+        exc = exceptions.ParseError(_("请求数据无法处理：字段过多或内容过大，请改用 JSON 并减少数据量。"))
     return drf_exception_handler(exc, context)

@@ -1,20 +1,24 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from crm.accounts.api import DepartmentViewSet, RoleViewSet, TokenLoginView, UserViewSet
 from crm.activities.api import FollowUpTemplateViewSet, FollowUpViewSet
-from crm.api.views import OfflineSwaggerView
+from crm.api.tokens_api import APITokenViewSet
+from crm.api.views import OfflineSwaggerView, not_found
 from crm.approvals.api import ApprovalFlowViewSet, ApprovalRequestViewSet, ApprovalTaskViewSet
 from crm.contracts.api import ContractViewSet
 from crm.contracts.order_api import OrderStepView
 from crm.customers.api import ContactViewSet, CustomerViewSet, DictionaryItemViewSet
 from crm.customers.pool_api import ClaimRequestViewSet, PoolViewSet, RecycleRuleViewSet
 from crm.customfields.api import CustomFieldViewSet
+from crm.exports.api import ExportJobViewSet
+from crm.imports.api import ImportJobViewSet
 from crm.invoices.api import InvoiceViewSet
 from crm.leads.api import LeadViewSet
 from crm.opportunities.api import OpportunityViewSet, StageGroupViewSet
 from crm.points.api import PointsEntryViewSet
+from crm.printing.api import EnvelopeTemplateViewSet
 from crm.products.api import (
     PricePolicyViewSet,
     ProductCategoryViewSet,
@@ -25,6 +29,7 @@ from crm.products.api import (
 from crm.quotes.api import QuoteViewSet
 from crm.receivables.api import PaymentPlanViewSet, ReceivableViewSet
 from crm.savedviews.api import SavedViewViewSet
+from crm.webhooks.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 router = DefaultRouter()
 router.register("users", UserViewSet, basename="user")
@@ -57,6 +62,12 @@ router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("payment-plans", PaymentPlanViewSet, basename="payment-plan")
 router.register("receivables", ReceivableViewSet, basename="receivable")
 router.register("points", PointsEntryViewSet, basename="points")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("envelope-templates", EnvelopeTemplateViewSet, basename="envelope-template")
+router.register("tokens", APITokenViewSet, basename="api-token")
+router.register("exports", ExportJobViewSet, basename="export")
+router.register("imports", ImportJobViewSet, basename="import")
 
 urlpatterns = [
     path("v1/auth/token/", TokenLoginView.as_view(), name="api-token"),
@@ -64,4 +75,6 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", OfflineSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Anything else under /api/ answers JSON, not the HTML error page (clients parse the body).
+    re_path(r"^.*$", not_found),
 ]

@@ -17,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from crm.accounts.models import User
+from crm.api.ordering import OrderingParamMixin
 from crm.api.serializers import StrictSerializer
 from crm.contracts import selectors, services
 from crm.contracts.models import Contract, ContractLine
@@ -185,7 +186,7 @@ class ContractTransferResultSerializer(serializers.Serializer):
     )
 
 
-class ContractViewSet(viewsets.GenericViewSet):
+class ContractViewSet(OrderingParamMixin, viewsets.GenericViewSet):
     """Contracts the caller may see (owner in scope and customer visible), newest first."""
 
     module = "contracts"
@@ -199,6 +200,7 @@ class ContractViewSet(viewsets.GenericViewSet):
         "transfer": "contracts.transfer",
     }
     ordering = ("-created_at", "-pk")
+    ordering_fields = ("created_at", "code", "name", "signed_on", "total")  # ?ordering=
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

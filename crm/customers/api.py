@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from crm.access import field_policy, policy
 from crm.access.field_api import FieldPermissionsMixin, refuse_protected_input
 from crm.accounts.models import User
+from crm.api.ordering import OrderingParamMixin
 from crm.api.serializers import StrictSerializer
 from crm.core.mixins import client_ip
 from crm.customers import (
@@ -454,7 +455,7 @@ CUSTOMER_LIST_PARAMETERS = [
 
 
 @extend_schema(tags=["customers"])
-class CustomerViewSet(viewsets.GenericViewSet):
+class CustomerViewSet(OrderingParamMixin, viewsets.GenericViewSet):
     """Customers the caller may see (data scope, sharing, team). Deleting moves to the recycle bin."""
 
     module = "customers"
@@ -472,6 +473,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
         "bulk_update": "customers.edit",
     }
     ordering = ("-created_at", "-pk")
+    ordering_fields = ("created_at", "updated_at", "name", "code")  # ?ordering=
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -892,12 +894,13 @@ class ContactUpdateSerializer(ContactWriteSerializer):
 
 
 @extend_schema(tags=["contacts"])
-class ContactViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ContactViewSet(OrderingParamMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Contacts of the customers the caller may see; one per customer is the primary contact."""
 
     module = "contacts"
     serializer_class = ContactSerializer
     ordering = "pk"
+    ordering_fields = ("created_at", "updated_at", "name")  # ?ordering=
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from crm.access import policy
 from crm.accounts.models import User
+from crm.api.ordering import OrderingParamMixin
 from crm.api.serializers import StrictSerializer
 from crm.core.mixins import client_ip
 from crm.customers import pool_selectors, pool_services, recycle
@@ -151,11 +152,13 @@ def _ids(values) -> QuerySet[Customer]:
 
 
 @extend_schema(tags=["pool"])
-class PoolViewSet(viewsets.GenericViewSet):
+class PoolViewSet(OrderingParamMixin, viewsets.GenericViewSet):
     """The public customer pool (公海): list, claim, apply, assign, recall, release."""
 
     serializer_class = PoolCustomerSerializer
     ordering = ("-created_at", "-id")
+    ordering_fields = ("created_at", "name", "code")  # ?ordering= on GET /pool/customers/
+    ordering_actions = ("customers",)
     action_permissions = {
         "customers": "pool.view",
         "claim": "pool.create",

@@ -14,6 +14,7 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from crm.api.ordering import OrderingParamMixin
 from crm.api.serializers import StrictSerializer
 from crm.contracts.selectors import contract_get_for_user
 from crm.core.mixins import client_ip
@@ -116,13 +117,14 @@ LIST_PARAMETERS = [
 ]
 
 
-class InvoiceViewSet(viewsets.GenericViewSet):
+class InvoiceViewSet(OrderingParamMixin, viewsets.GenericViewSet):
     """Invoices the caller may see (invoices.view and the contract visible), newest first."""
 
     module = "invoices"
     serializer_class = InvoiceSerializer
     action_permissions = {"issue": "invoices.approve", "mail": "invoices.approve", "void": "invoices.approve"}
     ordering = ("-created_at", "-pk")
+    ordering_fields = ("created_at", "code", "amount")  # ?ordering=
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from crm.access import policy
 from crm.accounts.models import User
+from crm.api.ordering import OrderingParamMixin
 from crm.api.serializers import StrictSerializer
 from crm.core.mixins import client_ip
 from crm.customers.forms import MOBILE_RE, PHONE_RE
@@ -166,13 +167,14 @@ def _int_param(request, name):
     return int(value)
 
 
-class LeadViewSet(viewsets.GenericViewSet):
+class LeadViewSet(OrderingParamMixin, viewsets.GenericViewSet):
     """Leads the caller may see (owner in the caller's data scope), newest first."""
 
     module = "leads"
     serializer_class = LeadSerializer
     action_permissions = {"transfer": "leads.transfer", "convert": "leads.edit"}
     ordering = ("-created_at", "-pk")
+    ordering_fields = ("created_at", "updated_at", "code", "company")  # ?ordering=
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

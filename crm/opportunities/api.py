@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from crm.access import policy
 from crm.accounts.models import User
+from crm.api.ordering import OrderingParamMixin
 from crm.api.serializers import StrictSerializer
 from crm.core.mixins import client_ip
 from crm.customers.models import Contact, Customer, DictionaryItem
@@ -215,11 +216,13 @@ class OpportunityStatsSerializer(serializers.Serializer):
     lost_reasons = _LostReasonSerializer(many=True)
 
 
-class OpportunityViewSet(viewsets.GenericViewSet):
+class OpportunityViewSet(OrderingParamMixin, viewsets.GenericViewSet):
     """Opportunities the caller may see (owner in scope, customer visible), newest first."""
 
     module = "opportunities"
     serializer_class = OpportunitySerializer
+    ordering = ("-created_at", "-pk")
+    ordering_fields = ("created_at", "updated_at", "code", "name", "expected_amount")  # ?ordering=
     action_permissions = {
         "transfer": "opportunities.transfer",
         "stage": "opportunities.edit",
@@ -266,6 +269,7 @@ class OpportunityViewSet(viewsets.GenericViewSet):
             .prefetch_related("contacts", "lines__product")
             .order_by(f"-{order}", "-pk")
         )
+        self.ordering = (f"-{order}", "-pk")  # the paginator orders by view.ordering
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(OpportunitySerializer(page, many=True).data)
 

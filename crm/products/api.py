@@ -14,6 +14,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from crm.api.ordering import OrderingParamMixin
 from crm.api.serializers import StrictSerializer
 from crm.core.mixins import client_ip
 from crm.customers.models import Customer
@@ -254,7 +255,7 @@ class PriceSerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["products"])
-class ProductViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ProductViewSet(OrderingParamMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Products (PRD-1). DELETE is not offered: POST …/deactivate/ takes a product off sale."""
 
     module = "products"
@@ -267,6 +268,7 @@ class ProductViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         "price": "products.view",
     }
     ordering = "pk"
+    ordering_fields = ("created_at", "code", "name", "list_price")  # ?ordering=
 
     def get_queryset(self):
         return selectors.products_visible(self.request.user).prefetch_related("supplier_links__supplier")

@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from crm.accounts.models import User
+from crm.api.ordering import OrderingParamMixin
 from crm.api.serializers import StrictSerializer
 from crm.core.mixins import client_ip
 from crm.customers.models import Contact, Customer
@@ -175,7 +176,7 @@ def _service_values(validated: dict) -> tuple[dict, list[dict] | None, object]:
     return values, lines, owner
 
 
-class QuoteViewSet(viewsets.GenericViewSet):
+class QuoteViewSet(OrderingParamMixin, viewsets.GenericViewSet):
     """Quotes the caller may see (owner in scope and customer visible), newest first."""
 
     module = "quotes"
@@ -187,6 +188,7 @@ class QuoteViewSet(viewsets.GenericViewSet):
         "price_history": "quotes.view",
     }
     ordering = ("-created_at", "-pk")
+    ordering_fields = ("created_at", "code", "quoted_on", "valid_until", "total")  # ?ordering=
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -10,6 +10,7 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from crm.api.ordering import OrderingParamMixin
 from crm.api.serializers import StrictSerializer
 from crm.contracts.selectors import contract_get_for_user
 from crm.core.mixins import client_ip
@@ -131,12 +132,13 @@ RECEIVABLE_PARAMETERS = [
 ]
 
 
-class PaymentPlanViewSet(viewsets.GenericViewSet):
+class PaymentPlanViewSet(OrderingParamMixin, viewsets.GenericViewSet):
     """Payment plans of contracts the caller may see, by due date."""
 
     module = "receivables"
     serializer_class = PaymentPlanSerializer
     ordering = ("due_on", "pk")
+    ordering_fields = ("due_on", "amount", "created_at")  # ?ordering=
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -200,13 +202,14 @@ class PaymentPlanViewSet(viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ReceivableViewSet(viewsets.GenericViewSet):
+class ReceivableViewSet(OrderingParamMixin, viewsets.GenericViewSet):
     """Receivables of contracts the caller may see, newest first."""
 
     module = "receivables"
     serializer_class = ReceivableSerializer
     action_permissions = {"submit": "receivables.create", "confirm": "receivables.approve"}
     ordering = ("-created_at", "-pk")
+    ordering_fields = ("created_at", "code", "amount", "received_on")  # ?ordering=
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -1,7 +1,7 @@
 """Helpers shared by the API tests (plain functions; fixtures live in the repository's conftest.py)."""
 
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 TOKEN_URL = "/api/v1/auth/token/"
@@ -18,10 +18,22 @@ def token_login(username: str, password: str = PASSWORD) -> APIClient:
 
 
 def token_client(user) -> APIClient:
-    """A client with a token created directly (each request loads the user afresh, like production)."""
-    token, _created = Token.objects.get_or_create(user=user)
+    """A client with a personal API token created directly (each request loads the user afresh).
+
+    Written straight to the table, not through the (audited) service, so that tests counting
+    operation-log rows count only what they do."""
+    import secrets
+
+    from crm.api.models import APIToken, hash_secret
+
+    secret = secrets.token_urlsafe(32)
+    # Marked as just used: the once-a-minute "last used" UPDATE would otherwise add one query to
+    # the first request only, and tests compare query counts between requests.
+    APIToken.objects.create(
+        user=user, name="test", prefix=secret[:8], key_hash=hash_secret(secret), last_used_at=timezone.now()
+    )
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
     return client
 
 

@@ -2,9 +2,9 @@
 
 import pytest
 from axes.models import AccessAttempt
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from crm.api.models import APIToken, hash_secret
 from crm.api.tests import PASSWORD, TOKEN_URL, clear_throttle, errors_text, token_login
 from crm.audit.models import OperationLog
 
@@ -31,7 +31,11 @@ def test_username_and_password_give_a_token_that_authenticates(users):
 
     assert response.status_code == 200
     key = response.json()["token"]
-    assert Token.objects.get(key=key).user == users["sales1"]
+    token = APIToken.objects.get(key_hash=hash_secret(key))
+    assert token.user == users["sales1"]
+    assert token.name.startswith("API 登录 ")
+    assert token.expires_at is not None
+    assert not APIToken.objects.filter(key_hash=key).exists()  # the secret itself is never stored
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     me = client.get("/api/v1/users/me/")
@@ -43,13 +47,18 @@ def test_username_and_password_give_a_token_that_authenticates(users):
     assert log.ip_address == "127.0.0.1"
 
 
-def test_email_login_is_case_insensitive_and_reuses_the_token(users):
+def test_email_login_is_case_insensitive_and_each_login_issues_its_own_expiring_token(users, settings):
+    settings.API_LOGIN_TOKEN_DAYS = 7
     first = post_token("Sales1@Example.com", PASSWORD)
     second = post_token("SALES1", PASSWORD)
 
     assert first.status_code == 200 and second.status_code == 200
-    assert first.json()["token"] == second.json()["token"]
-    assert Token.objects.filter(user=users["sales1"]).count() == 1
+    assert first.json()["token"] != second.json()["token"]
+    tokens = APIToken.objects.filter(user=users["sales1"])
+    assert tokens.count() == 2
+    for token in tokens:
+        lifetime = token.expires_at - token.created_at
+        assert 6.99 < lifetime.total_seconds() / 86400 <= 7
     assert OperationLog.objects.filter(action="auth.token_issued", actor=users["sales1"]).count() == 2
 
 
@@ -64,7 +73,7 @@ def test_wrong_password_or_unknown_user_is_400_with_message_and_logged(users, us
 
     assert response.status_code == 400
     assert WRONG in response.json()["detail"]
-    assert not Token.objects.exists()
+    assert not APIToken.objects.exists()
     assert not OperationLog.objects.filter(action="auth.token_issued").exists()
     failed = OperationLog.objects.get(action="auth.login_failed")
     assert failed.message == username
@@ -79,7 +88,7 @@ def test_disabled_user_gets_no_token(users):
 
     assert response.status_code == 400
     assert WRONG in response.json()["detail"]
-    assert not Token.objects.exists()
+    assert not APIToken.objects.exists()
     assert OperationLog.objects.filter(action="auth.login_failed").count() == 1
 
 
@@ -99,7 +108,7 @@ def test_five_failures_lock_the_username_even_for_the_right_password(users):
     assert response.status_code == 429
     assert response["Content-Type"] == "application/json"
     assert LOCKED in response.json()["detail"]
-    assert not Token.objects.exists()
+    assert not APIToken.objects.exists()
     assert OperationLog.objects.filter(action="auth.locked_out", message="sales1").exists()
     # Other usernames from the same office IP are not locked.
     assert post_token("sales2", PASSWORD).status_code == 200
@@ -127,7 +136,7 @@ def test_missing_and_unknown_fields_are_rejected(users):
     assert "该字段是必填项" in missing.json()["password"][0]
     assert unknown.status_code == 400
     assert unknown.json() == {"remember": ["未知字段。"]}
-    assert not Token.objects.exists()
+    assert not APIToken.objects.exists()
     assert not OperationLog.objects.filter(action__startswith="auth.").exists()
 
 
