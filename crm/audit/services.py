@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from crm.audit.models import OperationLog
+from crm.webhooks.dispatch import webhook_events_logged
 
 
 def _plain(value: Any) -> Any:
@@ -36,7 +37,7 @@ def log_action(
     message: str = "",
     ip_address: str | None = None,
 ) -> OperationLog:
-    return OperationLog.objects.create(
+    log = OperationLog.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
         target_type=ContentType.objects.get_for_model(target) if target is not None else None,
@@ -46,6 +47,8 @@ def log_action(
         message=message[:500],
         ip_address=ip_address,
     )
+    webhook_events_logged([log])  # signed webhooks (crm/webhooks); never raises, queries nothing idle
+    return log
 
 
 def log_actions_bulk(
@@ -84,6 +87,7 @@ def log_actions_bulk(
         for target in targets
     ]
     OperationLog.objects.bulk_create(rows, batch_size=5000)
+    webhook_events_logged(rows)  # signed webhooks (crm/webhooks); never raises, queries nothing idle
     return len(rows)
 
 

@@ -6,3 +6,6 @@ class WebhooksConfig(AppConfig):
     name = "crm.webhooks"
     label = "webhooks"
     verbose_name = _("Webhook")
+
+    def ready(self) -> None:
+        from crm.webhooks import signals  # noqa: F401
