@@ -50,7 +50,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -209,8 +208,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Exports (SYS-3) of at most this many rows answer the download directly; larger ones run as a job.
+EXPORT_SYNC_LIMIT = int(os.environ.get("EXPORT_SYNC_LIMIT", "2000"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Imports (SYS-3): largest accepted upload; files are kept under MEDIA_ROOT/imports.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 
 # E-mail: EMAIL_URL such as smtp://user:pass@host:587?tls=1; console (printed) by default.
 from crm.core.email_url import email_settings_from_url  # noqa: E402
@@ -250,20 +253,30 @@ HUEY["consumer"] = {"workers": int(os.environ.get("HUEY_WORKERS", "2")), "worker
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "crm.api.authentication.APITokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["crm.api.throttling.TokenRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["crm.api.permissions.HasModulePermission"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "crm.api.schema.CrmAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.KeysetCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "crm.api.exceptions.exception_handler",
 }
+# Personal API tokens (crm.api): requests per token (or per session user), and how long a token
+# from POST /api/v1/auth/token/ lives.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120/min")
+API_LOGIN_TOKEN_DAYS = int(os.environ.get("API_LOGIN_TOKEN_DAYS", "30"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",
-    "DESCRIPTION": "客户关系管理系统 REST API. Authenticate with `Authorization: Token <token>` "
-    "from POST /api/v1/auth/token/.",
+    "DESCRIPTION": "客户关系管理系统 REST API. Authenticate with a personal API token: "
+    "`Authorization: Bearer <token>` (or `Authorization: Token <token>`). Create tokens in your "
+    "profile (/profile/tokens/) or with POST /api/v1/auth/token/ (username + password; the token "
+    "expires after API_LOGIN_TOKEN_DAYS days). Calls act as the token's user, with that user's "
+    "permissions and data scope. Each token is rate limited (API_RATE_LIMIT, default 120/min; "
+    "429 with Retry-After). Lists use cursor pagination (`cursor`, `page_size`) and accept "
+    "`ordering` where documented.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -282,6 +295,9 @@ SPECTACULAR_SETTINGS = {
         "ContractStatusEnum": "crm.contracts.models.Contract.Status",
         "InvoiceKindEnum": "crm.invoices.models.Invoice.Kind",
         "InvoiceStatusEnum": "crm.invoices.models.Invoice.Status",
+        "APITokenStatusEnum": "crm.api.models.APIToken.Status",
+        # sender_font and recipient_font share one choice set
+        "EnvelopeFontEnum": "crm.printing.models.EnvelopeTemplate.Font",
     },
 }
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("account/profile/tokens/", include("crm.api.web_urls")),
     path("", include("crm.accounts.urls")),
     path("messages/", include("crm.messaging.urls")),
     path("audit/", include("crm.audit.urls")),

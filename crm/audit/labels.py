@@ -9,6 +9,8 @@ ACTION_LABELS = {
     "auth.login_failed": _("登录失败"),
     "auth.locked_out": _("账号锁定"),
     "auth.token_issued": _("获取 API 令牌"),
+    "api_token.created": _("新建 API 令牌"),
+    "api_token.revoked": _("撤销 API 令牌"),
     "department.created": _("新建部门"),
     "department.renamed": _("重命名部门"),
     "department.moved": _("移动部门"),
@@ -65,6 +67,10 @@ ACTION_LABELS = {
     "customer.merged_into": _("被合并到其他客户"),
     "customer.protected": _("保护客户"),
     "customer.unprotected": _("取消保护客户"),
+    "customer.printed": _("打印客户"),
+    "envelope_template.created": _("新建信封模板"),
+    "envelope_template.updated": _("修改信封模板"),
+    "envelope_template.deleted": _("删除信封模板"),
     "customer_policy.updated": _("修改客户录入与保护策略"),
     # Custom fields (crm/customfields/services.py)
     "customfield.created": _("新建自定义字段"),
@@ -198,6 +204,17 @@ ACTION_LABELS = {
     "invoice.issued": _("开具发票"),
     "invoice.mailed": _("邮寄发票"),
     "invoice.voided": _("作废发票"),
+    # Exports (crm/exports)
+    "export.created": _("导出列表"),
+    # Webhooks (crm/webhooks)
+    "webhook.created": _("新建 Webhook"),
+    "webhook.updated": _("修改 Webhook"),
+    "webhook.deleted": _("删除 Webhook"),
+    "webhook.secret_regenerated": _("重新生成 Webhook 密钥"),
+    "webhook.test_sent": _("发送 Webhook 测试事件"),
+    "webhook.replayed": _("重发 Webhook 投递"),
+    "webhook_allowed_host.created": _("添加 Webhook 允许地址"),
+    "webhook_allowed_host.deleted": _("删除 Webhook 允许地址"),
 }
 
 # Labels of logged change keys that are not fields of the target model (see change_rows).

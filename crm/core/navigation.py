@@ -59,6 +59,7 @@ NAVIGATION: list[NavSection] = [
             NavEntry(
                 "customer_recycle_bin", _("回收站"), "trash", "customers:recycle_bin", "customers.delete"
             ),
+            NavEntry("imports", _("导入"), "file-import", "imports:home", "customers.import"),
         ),
     ),
     NavSection(
@@ -79,6 +80,13 @@ NAVIGATION: list[NavSection] = [
                 "customers.settings",
             ),
             NavEntry("pool_settings", _("公海设置"), "adjustments", "pool:settings", "pool.settings"),
+            NavEntry(
+                "envelope_templates",
+                _("信封模板"),
+                "mail",
+                "printing:envelope_templates",
+                "customers.settings",
+            ),
         ),
     ),
     NavSection(
@@ -120,6 +128,10 @@ NAVIGATION: list[NavSection] = [
                 "settings.settings",
             ),
         ),
+    ),
+    NavSection(
+        _("系统集成"),
+        (NavEntry("webhooks", _("Webhook"), "webhook", "webhooks:list", "settings.settings"),),
     ),
 ]
 

@@ -333,6 +333,7 @@ class CustomerListView(PermissionMixin, View):
             "can_transfer": policy.can(user, "customers.transfer"),
             "can_share": policy.can(user, "customers.share"),
             "can_delete": policy.can(user, "customers.delete"),
+            "can_print": policy.can(user, "customers.print"),  # 打印 / 打印信封 (CUS-17)
             "rows": [],
         }
         try:
@@ -349,7 +350,8 @@ class CustomerListView(PermissionMixin, View):
             return render(request, "customers/list.html", context, status=400)
         context.update(_bulk_more_context(user))  # 放入公海 and 批量修改字段 in the bulk bar
         context["any_bulk"] = any(
-            context[k] for k in ("can_transfer", "can_share", "can_delete", "can_release", "can_bulk_edit")
+            context[k]
+            for k in ("can_transfer", "can_share", "can_delete", "can_release", "can_bulk_edit", "can_print")
         )
         return render(request, "customers/list.html", context)
 
@@ -818,6 +820,7 @@ class CustomerDetailView(PermissionMixin, View):
             and (customer.owner_id == user.pk or policy.can(user, "customers.settings")),
             "can_release": customer.owner_id == user.pk,
             "can_merge": policy.can(user, "customers.settings"),
+            "can_print": policy.can(user, "customers.print"),  # 打印 / 打印信封 (CUS-17)
         }
         return render(request, "customers/detail.html", context)
 
