@@ -44,6 +44,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
+from crm.core.spreadsheets import FORMULA_TRIGGERS
+
 MAX_COLUMNS = 200
 MAX_ROWS = 1_000_000
 # 50 MB of .xlsx inflates to ~5-15x that; rows are streamed, so this bounds time, not memory
@@ -117,12 +119,21 @@ def count_rows(path: Path, filename: str) -> int:
     return max(count, 0)
 
 
+def unneutralised(text: str) -> str:
+    """Our exports prefix text that a spreadsheet would run as a formula with an apostrophe
+    (crm/core/spreadsheets.safe_cell); reading it back gives the original text, so an exported
+    list imports as the same records. The text is only ever stored, never evaluated."""
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_TRIGGERS:
+        return text[1:]
+    return text
+
+
 def cell_text(value: object) -> str:
     """One cell value as the text the import sees."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip()
+        return unneutralised(value.strip())
     if isinstance(value, bool):
         return "是" if value else "否"  # data, not UI text: the targets parse 是/否 in any language
     if isinstance(value, int):
@@ -542,7 +553,7 @@ def _open_csv(path: Path, kind: str) -> Table:
 def _csv_source(reader) -> Iterator[tuple[int, list[str]]]:
     # one record is one row in Excel, even when a quoted cell holds line breaks
     for number, values in enumerate(reader, start=1):
-        yield number, [value.strip() for value in values]
+        yield number, [unneutralised(value.strip()) for value in values]
 
 
 def _csv_rows(handle, source, width: int) -> Iterator[tuple[int, list[str]]]:
