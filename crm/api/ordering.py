@@ -7,10 +7,13 @@ non-null columns of the listed model, since the cursor stores the first field's 
 so every row has a distinct position and paging is stable however many rows share a value. The
 cursor encodes its position for that ordering; a client keeps the same `ordering` while following
 `next`/`previous` (the links carry it). `CrmAutoSchema` documents the parameter with its choices.
+The same hook applies the filters every list shares (crm/api/filtering.py: owner, creation date range).
 """
 
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
+
+from crm.api.filtering import apply_common_filters
 
 
 class OrderingParamMixin:
@@ -37,6 +40,7 @@ class OrderingParamMixin:
 
     def paginate_queryset(self, queryset):
         if getattr(self, "action", None) in self.ordering_actions:
+            queryset = apply_common_filters(queryset, self.request.query_params)
             ordering = self.ordering_from_request()
             if ordering is not None:
                 self.ordering = ordering

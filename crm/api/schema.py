@@ -11,6 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
+from crm.api.filtering import COMMON_FILTERS, filters_for
+
 ERROR = inline_serializer(
     "APIError",
     {"detail": serializers.CharField(help_text="message in the user's language")},
@@ -43,7 +45,20 @@ class CrmAutoSchema(AutoSchema):
                         "so cursor paging stays stable",
                     )
                 )
+        if fields and self.method == "GET" and getattr(self.view, "action", None) in actions:
+            names = {p.name for p in parameters if isinstance(p, OpenApiParameter)}
+            model = getattr(getattr(self.view, "queryset", None), "model", None) or self._view_model()
+            for name in filters_for(model):
+                if name not in names:
+                    kind = OpenApiTypes.INT if name == "owner" else OpenApiTypes.DATE
+                    parameters.append(OpenApiParameter(name, kind, description=COMMON_FILTERS[name][1]))
         return parameters
+
+    def _view_model(self):
+        try:
+            return self.view.get_queryset().model
+        except Exception:  # noqa: BLE001 - a view without a queryset documents no shared filters
+            return None
 
     def _map_basic_serializer(self, serializer, direction):
         schema = super()._map_basic_serializer(serializer, direction)
