@@ -1,6 +1,7 @@
 """Personal API tokens in a real browser: create one, copy the secret shown once, use it, revoke it."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import USER_PASSWORD
 
@@ -24,8 +25,10 @@ def test_sales_creates_uses_and_revokes_an_api_token(page, make_user, ui, screen
     secret = page.locator("[data-testid=token-secret]").input_value()
     assert len(secret) >= 40
     assert "只显示这一次" in page.locator("[data-testid=token-secret-alert]").inner_text()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.click("[data-testid=token-copy]")
-    assert page.locator("[data-testid=token-copy]").inner_text().strip() == "已复制"
+    # The clipboard write is asynchronous: wait for the label to change.
+    expect(page.locator("[data-testid=token-copy]")).to_have_text("已复制")
     screenshot(page, "api-token-created")
 
     client = APIClient()
