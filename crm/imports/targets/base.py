@@ -26,6 +26,8 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from crm.access import policy
+
 
 class Dedupe:
     """What to do with a row that matches an existing record (the same duplicate control as forms)."""
@@ -93,8 +95,12 @@ class ImportTarget:
     dedupe_help: str | Promise = ""  # optional: how duplicates are recognised, shown on the mapping page
 
     def allowed_dedupe_modes(self, user) -> list[str]:
-        """The dedupe modes offered to this user (a target may narrow them by policy)."""
-        return list(self.dedupe_modes)
+        """The dedupe modes offered to this user: updating existing records needs the module's
+        edit permission (e.g. customers.edit); a target may narrow them further by policy."""
+        module = self.permission.split(".", 1)[0]
+        return [
+            mode for mode in self.dedupe_modes if mode != Dedupe.UPDATE or policy.can(user, f"{module}.edit")
+        ]
 
     def fields(self, user) -> list[ImportField]:
         raise NotImplementedError
@@ -118,4 +124,17 @@ class ImportTarget:
 
     def write(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
         """Write a batch of error-free outcomes (create/update; skip rows are passed too and ignored)."""
+        creates = [o for o in outcomes if o.ok and o.action == "create"]
+        updates = [o for o in outcomes if o.ok and o.action == "update"]
+        if creates:
+            self.create_rows(ctx, creates)
+        if updates:
+            self.update_rows(ctx, updates)
+
+    def create_rows(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
+        """New records for these outcomes, set-based, with their operation-log rows."""
+        raise NotImplementedError
+
+    def update_rows(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
+        """Change the existing records (outcome.existing_id), set-based, with their log rows."""
         raise NotImplementedError

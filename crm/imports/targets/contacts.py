@@ -58,13 +58,6 @@ class ContactImportTarget(ImportTarget):
     )
     dedupe_modes = (Dedupe.SKIP, Dedupe.UPDATE, Dedupe.CREATE)
 
-    def allowed_dedupe_modes(self, user) -> list[str]:
-        modes = [Dedupe.SKIP]
-        if access_policy.can(user, "contacts.edit"):
-            modes.append(Dedupe.UPDATE)
-        modes.append(Dedupe.CREATE)
-        return modes
-
     def fields(self, user) -> list[ImportField]:
         form = ContactForm(user=user)
         result = [
@@ -180,15 +173,7 @@ class ContactImportTarget(ImportTarget):
         out.action = "skip"
         return out
 
-    def write(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
-        creates = [o for o in outcomes if o.ok and o.action == "create"]
-        updates = [o for o in outcomes if o.ok and o.action == "update"]
-        if creates:
-            self._create(ctx, creates)
-        if updates:
-            self._update(ctx, updates)
-
-    def _create(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
+    def create_rows(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
         actor = ctx.user
         customer_ids = {o.data["customer"].pk for o in outcomes}
         with_contacts = set(
@@ -226,7 +211,7 @@ class ContactImportTarget(ImportTarget):
             message=str(_("导入")),
         )
 
-    def _update(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
+    def update_rows(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
         by_pk = Contact.objects.select_for_update().in_bulk([o.existing_id for o in outcomes])
         changed, changes_by_target, touched = [], {}, {"updated_at"}
         for outcome in outcomes:

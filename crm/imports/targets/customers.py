@@ -155,11 +155,9 @@ class CustomerImportTarget(ImportTarget):
     batch_size = 500
 
     def allowed_dedupe_modes(self, user) -> list[str]:
-        modes = [Dedupe.SKIP]
-        if access_policy.can(user, "customers.edit"):
-            modes.append(Dedupe.UPDATE)
-        if CustomerPolicy.load().duplicate_mode != CustomerPolicy.DuplicateMode.FORBID:
-            modes.append(Dedupe.CREATE)  # 重名禁止录入: the form never lets a duplicate in either
+        modes = super().allowed_dedupe_modes(user)
+        if CustomerPolicy.load().duplicate_mode == CustomerPolicy.DuplicateMode.FORBID:
+            modes.remove(Dedupe.CREATE)  # 重名禁止录入: the form never lets a duplicate in either
         return modes
 
     # ------------------------------------------------------------ fields
@@ -509,15 +507,7 @@ class CustomerImportTarget(ImportTarget):
 
     # ------------------------------------------------------------ write
 
-    def write(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
-        creates = [o for o in outcomes if o.ok and o.action == "create"]
-        updates = [o for o in outcomes if o.ok and o.action == "update"]
-        if creates:
-            self._create(ctx, creates)
-        if updates:
-            self._update(ctx, updates)
-
-    def _create(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
+    def create_rows(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
         actor = ctx.user
         now = timezone.now()
         codes = reserve_numbers("customer", len(outcomes), NUMBER_PREFIXES["customer"])
@@ -572,7 +562,7 @@ class CustomerImportTarget(ImportTarget):
                 message=str(_("导入")),
             )
 
-    def _update(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
+    def update_rows(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
         actor = ctx.user
         by_pk = {
             c.pk: c

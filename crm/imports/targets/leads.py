@@ -63,13 +63,6 @@ class LeadImportTarget(ImportTarget):
     )
     dedupe_modes = (Dedupe.SKIP, Dedupe.UPDATE, Dedupe.CREATE)
 
-    def allowed_dedupe_modes(self, user) -> list[str]:
-        modes = [Dedupe.SKIP]
-        if access_policy.can(user, "leads.edit"):
-            modes.append(Dedupe.UPDATE)
-        modes.append(Dedupe.CREATE)
-        return modes
-
     def fields(self, user) -> list[ImportField]:
         form = LeadForm()
         result = [
@@ -152,61 +145,58 @@ class LeadImportTarget(ImportTarget):
         out.action = "skip"
         return out
 
-    def write(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
-        creates = [o for o in outcomes if o.ok and o.action == "create"]
-        updates = [o for o in outcomes if o.ok and o.action == "update"]
+    def create_rows(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
         actor = ctx.user
-        if creates:
-            codes = reserve_numbers("lead", len(creates), NUMBER_PREFIXES.get("lead", "LEAD"))
-            leads = []
-            now = timezone.now()
-            for outcome, code in zip(creates, codes, strict=True):
-                owner = outcome.data["owner"]
-                lead = Lead(
-                    **outcome.data["values"],
-                    owner=owner,
-                    department_id=owner.department_id,
-                    created_by=actor,
-                    code=code,
-                    created_at=now,
-                )
-                leads.append(lead)
-            Lead.objects.bulk_create(leads, batch_size=500)
+        codes = reserve_numbers("lead", len(outcomes), NUMBER_PREFIXES.get("lead", "LEAD"))
+        leads = []
+        now = timezone.now()
+        for outcome, code in zip(outcomes, codes, strict=True):
+            owner = outcome.data["owner"]
+            lead = Lead(
+                **outcome.data["values"],
+                owner=owner,
+                department_id=owner.department_id,
+                created_by=actor,
+                code=code,
+                created_at=now,
+            )
+            leads.append(lead)
+        Lead.objects.bulk_create(leads, batch_size=500)
+        log_actions_bulk(
+            actor=actor,
+            action="lead.created",
+            targets=leads,
+            changes_by_target={lead.pk: diff({}, lead_services._snapshot(lead)) for lead in leads},
+            message=str(_("导入")),
+        )
+
+    def update_rows(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
+        actor = ctx.user
+        by_pk = Lead.objects.select_for_update().in_bulk([o.existing_id for o in outcomes])
+        changed, changes_by_target, touched = [], {}, {"updated_at"}
+        for outcome in outcomes:
+            lead = by_pk.get(outcome.existing_id)
+            if lead is None:
+                raise ValidationError(_("第 %(row)s 行要更新的线索已不存在。") % {"row": outcome.row_number})
+            old = lead_services._snapshot(lead)
+            for field, value in outcome.data["values"].items():
+                if value not in (None, ""):
+                    setattr(lead, field, value)
+                    touched.add(field)
+            changes = diff(old, lead_services._snapshot(lead))
+            if changes:
+                lead.updated_at = timezone.now()
+                changed.append(lead)
+                changes_by_target[lead.pk] = changes
+        if changed:
+            Lead.objects.bulk_update(changed, sorted(touched), batch_size=500)
             log_actions_bulk(
                 actor=actor,
-                action="lead.created",
-                targets=leads,
-                changes_by_target={lead.pk: diff({}, lead_services._snapshot(lead)) for lead in leads},
+                action="lead.updated",
+                targets=changed,
+                changes_by_target=changes_by_target,
                 message=str(_("导入")),
             )
-        if updates:
-            by_pk = Lead.objects.select_for_update().in_bulk([o.existing_id for o in updates])
-            changed, changes_by_target, touched = [], {}, {"updated_at"}
-            for outcome in updates:
-                lead = by_pk.get(outcome.existing_id)
-                if lead is None:
-                    raise ValidationError(
-                        _("第 %(row)s 行要更新的线索已不存在。") % {"row": outcome.row_number}
-                    )
-                old = lead_services._snapshot(lead)
-                for field, value in outcome.data["values"].items():
-                    if value not in (None, ""):
-                        setattr(lead, field, value)
-                        touched.add(field)
-                changes = diff(old, lead_services._snapshot(lead))
-                if changes:
-                    lead.updated_at = timezone.now()
-                    changed.append(lead)
-                    changes_by_target[lead.pk] = changes
-            if changed:
-                Lead.objects.bulk_update(changed, sorted(touched), batch_size=500)
-                log_actions_bulk(
-                    actor=actor,
-                    action="lead.updated",
-                    targets=changed,
-                    changes_by_target=changes_by_target,
-                    message=str(_("导入")),
-                )
 
 
 register(LeadImportTarget())

@@ -129,12 +129,6 @@ class ProductImportTarget(ImportTarget):
     dedupe_modes = (Dedupe.SKIP, Dedupe.UPDATE)
     batch_size = 500
 
-    def allowed_dedupe_modes(self, user) -> list[str]:
-        modes = [Dedupe.SKIP]
-        if access_policy.can(user, "products.edit"):
-            modes.append(Dedupe.UPDATE)
-        return modes
-
     # ------------------------------------------------------------ fields
 
     def fields(self, user) -> list[ImportField]:
@@ -280,15 +274,7 @@ class ProductImportTarget(ImportTarget):
 
     # ------------------------------------------------------------ write
 
-    def write(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
-        creates = [o for o in outcomes if o.ok and o.action == "create"]
-        updates = [o for o in outcomes if o.ok and o.action == "update"]
-        if creates:
-            self._create(ctx, creates)
-        if updates:
-            self._update(ctx, updates)
-
-    def _create(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
+    def create_rows(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
         actor = ctx.user
         now = timezone.now()
         products = [
@@ -315,7 +301,7 @@ class ProductImportTarget(ImportTarget):
             message=str(_("导入")),
         )
 
-    def _update(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
+    def update_rows(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
         actor = ctx.user
         by_pk = {
             p.pk: p

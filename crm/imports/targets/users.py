@@ -135,12 +135,6 @@ class UserImportTarget(ImportTarget):
     dedupe_modes = (Dedupe.SKIP, Dedupe.UPDATE)
     batch_size = 500
 
-    def allowed_dedupe_modes(self, user) -> list[str]:
-        modes = [Dedupe.SKIP]
-        if access_policy.can(user, "users.edit"):
-            modes.append(Dedupe.UPDATE)
-        return modes
-
     # ------------------------------------------------------------ fields
 
     def fields(self, user) -> list[ImportField]:
@@ -349,15 +343,7 @@ class UserImportTarget(ImportTarget):
 
     # ------------------------------------------------------------ write
 
-    def write(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
-        creates = [o for o in outcomes if o.ok and o.action == "create"]
-        updates = [o for o in outcomes if o.ok and o.action == "update"]
-        if creates:
-            self._create(ctx, creates)
-        if updates:
-            self._update(ctx, updates)
-
-    def _create(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
+    def create_rows(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
         hashes: dict[str, str] = {}
         users: list[User] = []
         for outcome in outcomes:
@@ -407,7 +393,7 @@ class UserImportTarget(ImportTarget):
             message=str(_("导入")),
         )
 
-    def _update(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
+    def update_rows(self, ctx: ImportContext, outcomes: list[RowOutcome]) -> None:
         by_pk = {
             u.pk: u
             for u in User.objects.select_for_update(of=("self",))
